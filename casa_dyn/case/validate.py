@@ -3,8 +3,8 @@
 Two stages.  ``check_raw`` looks at tables as read from a file (columns of any dtype) for
 missing tables/columns, wrong dtypes, unequal lengths and non-finite numbers; only a raw set
 without such problems is turned into a ``Case``.  ``check_case`` then checks values: ranges,
-unique ids, references, per-row consistency (Q min <= Q max, ...) and topology (every island
-has one slack bus and some generation).
+unique ids, references, per-row consistency (Q min <= Q max, one voltage setpoint per bus, ...)
+and topology (every island has one slack bus and some generation).
 """
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ from casa_dyn.case import schema as S
 from casa_dyn.case.case import Case
 from casa_dyn.case.tables import ISOLATED, REQUIRED, SLACK
 from casa_dyn.errors import CaseError, Problem
+
+#: generators on one bus whose vm_set_pu differ by more than this are ambiguous (PSS/E rejects them)
+VM_SET_TOL_PU = 1e-9
 
 
 # ---------------------------------------------------------------------------- raw stage
@@ -96,17 +99,19 @@ def check_case(case: Case) -> list[Problem]:
     if not (case.base_mva > 0 and np.isfinite(case.base_mva)):
         problems.append(Problem("(root)", None, "base_mva", f"must be > 0, found {case.base_mva}"))
     id_sets = {}
+    structural: list[Problem] = []  # duplicate ids and dangling references break the topology
     for tname, cols in case.tables.items():
         table = schemas[tname]
         problems += _check_ranges(table, cols)
-        problems += _check_unique_ids(tname, cols)
+        structural += _check_unique_ids(tname, cols)
         id_sets[tname] = set(cols["id"].tolist())
     for tname, cols in case.tables.items():
-        problems += _check_refs(schemas[tname], cols, id_sets)
+        structural += _check_refs(schemas[tname], cols, id_sets)
         for check in schemas[tname].checks:
             problems += [Problem(tname, r, c, m, int(cols["id"][r])) for r, c, m in check(cols)]
+    problems += structural
     problems += _check_network_rows(case)
-    if not problems:  # topology only makes sense on clean tables
+    if not structural:  # islands need unique bus ids and existing bus references
         problems += check_topology(case)
     return problems
 
@@ -118,9 +123,14 @@ def _check_ranges(table: S.Table, cols) -> list[Problem]:
         if c.dtype == S.STR:
             continue
         v = cols[c.name]
+        # a Case built in memory skips check_raw, so non-finite values are caught here too
+        bad = ~np.isfinite(v) if v.dtype.kind == "f" else np.zeros(len(v), bool)
+        for r in np.flatnonzero(bad)[:20]:
+            out.append(Problem(table.name, int(r), c.name, f"value {v[r]} is not finite",
+                               int(ids[r])))
         lo_bad = (v <= c.lo) if c.lo_open else (v < c.lo)
         hi_bad = (v >= c.hi) if c.hi_open else (v > c.hi)
-        for r in np.flatnonzero(lo_bad | hi_bad)[:20]:
+        for r in np.flatnonzero((lo_bad | hi_bad) & ~bad)[:20]:
             out.append(Problem(table.name, int(r), c.name,
                                f"value {v[r]:g} out of range {c.range_text()}"
                                + (f" {c.unit}" if c.unit else ""), int(ids[r])))
@@ -174,6 +184,7 @@ def _check_network_rows(case: Case) -> list[Problem]:
          lambda r: f"q_min_mvar {g['q_min_mvar'][r]:g} > q_max_mvar {g['q_max_mvar'][r]:g}")
     rows("generator", g["p_min_mw"] > g["p_max_mw"], "p_min_mw",
          lambda r: f"p_min_mw {g['p_min_mw'][r]:g} > p_max_mw {g['p_max_mw'][r]:g}")
+    out += _check_vm_setpoints(g)
     ld = case["load"]
     rows("load", ld["p_z"] + ld["p_i"] > 1 + 1e-9, "p_i",
          lambda r: f"p_z + p_i = {ld['p_z'][r] + ld['p_i'][r]:g} exceeds 1")
@@ -185,6 +196,27 @@ def _check_network_rows(case: Case) -> list[Problem]:
         iso = np.array([bus_type.get(int(b)) == ISOLATED for b in t["bus"]], dtype=bool)
         rows(tname, iso & (t["in_service"] == 1), "bus",
              lambda r, t=t: f"in service at isolated bus {t['bus'][r]} (type 4)")
+    return out
+
+
+def _check_vm_setpoints(g) -> list[Problem]:
+    """In-service generators on one bus must agree on its voltage setpoint (PSS/E rejects a
+    bus regulated to two different voltages; the power flow could only pick one)."""
+    out = []
+    first: dict[int, int] = {}
+    for r in np.flatnonzero(g["in_service"] == 1):
+        b = int(g["bus"][r])
+        if b not in first:
+            first[b] = int(r)
+            continue
+        r0 = first[b]
+        if abs(g["vm_set_pu"][r] - g["vm_set_pu"][r0]) > VM_SET_TOL_PU:
+            out.append(Problem("generator", int(r), "vm_set_pu",
+                               f"vm_set_pu {g['vm_set_pu'][r]:g} differs from {g['vm_set_pu'][r0]:g} "
+                               f"of generator {g['id'][r0]} on the same bus {b}; "
+                               "one bus has one voltage setpoint", int(g["id"][r])))
+            if len(out) >= 20:
+                break
     return out
 
 

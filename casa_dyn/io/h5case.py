@@ -32,6 +32,13 @@ def read_case_raw(path: str) -> tuple[dict, dict]:
         raise FileFormatError(f"{path}: no such file")
     if not h5py.is_hdf5(path):
         raise FileFormatError(f"{path}: not an HDF5 file")
+    try:
+        return _read_raw(h5py, path)
+    except OSError as e:  # HDF5 signature but unreadable (truncated, corrupt)
+        raise FileFormatError(f"{path}: cannot read HDF5 file ({e})") from e
+
+
+def _read_raw(h5py, path: str) -> tuple[dict, dict]:
     with h5py.File(path, "r") as f:
         attrs = {k: _attr(v) for k, v in f.attrs.items()}
         fmt = attrs.get("format")
@@ -49,10 +56,13 @@ def read_case_raw(path: str) -> tuple[dict, dict]:
         raw = {}
         for tname, grp in f.items():
             if not isinstance(grp, h5py.Group):
-                raw[tname] = {}
-                continue
+                raise FileFormatError(f"{path}: '/{tname}' is not a group (each table is a group "
+                                      "of 1-D column datasets)")
             raw[tname] = {}
             for cname, ds in grp.items():
+                if not isinstance(ds, h5py.Dataset):
+                    raise FileFormatError(f"{path}: '/{tname}/{cname}' is not a dataset (each "
+                                          "column is a 1-D dataset)")
                 data = ds[()]
                 if ds.dtype.kind == "O" or h5py.check_string_dtype(ds.dtype) is not None:
                     data = np.array([x.decode() if isinstance(x, bytes) else x for x in np.atleast_1d(data)],
@@ -73,13 +83,15 @@ def read_case(path: str, validate: bool = True) -> Case:
     """Read and (by default) validate a case; raise ``CaseError`` naming every problem."""
     attrs, raw = read_case_raw(path)
     problems = check_raw(raw)
-    root = []
+    from casa_dyn.errors import Problem
+
     for key in ("name", "base_mva", "freq_hz"):
         if key not in attrs:
-            root.append(key)
-    if root:
-        from casa_dyn.errors import Problem
-        problems += [Problem("(root)", None, k, "required root attribute is missing") for k in root]
+            problems.append(Problem("(root)", None, key, "required root attribute is missing"))
+        elif key != "name" and (isinstance(attrs[key], bool)
+                                or not isinstance(attrs[key], (int, float))):
+            problems.append(Problem("(root)", None, key,
+                                    f"must be a number, found {attrs[key]!r}"))
     if problems:
         raise CaseError(problems, path)
     schemas = S.tables()

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import importlib
 
-#: every model module, in registration order
-MODEL_MODULES: tuple[str, ...] = ()
-
 _loaded = False
 
 
@@ -19,5 +16,7 @@ def load_all() -> None:
     if _loaded:
         return
     _loaded = True
-    for mod in MODEL_MODULES:
+    from casa_dyn.models.registry import FAMILY_MODULES
+
+    for mod in FAMILY_MODULES:
         importlib.import_module(f"casa_dyn.models.{mod}")

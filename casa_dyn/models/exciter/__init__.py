@@ -1,0 +1,1 @@
+"""Exciter models."""

@@ -1,0 +1,1 @@
+"""Governor models."""

@@ -1,0 +1,225 @@
+"""The compiled time loop: implicit trapezoidal rule with Newton, Jacobian reuse and KLU.
+
+Method (Milano, Power System Modelling and Scripting, 2010, ch. 7; Stott, Proc. IEEE 67(2),
+1979, simultaneous implicit solution; DESIGN.md section 2):
+
+* differential rows  ``x_i - x_i,old - c (f_i(z) + beta f_i(z_old)) = 0`` with ``c = h/2,
+  beta = 1`` (trapezoid), ``c = h, beta = 0`` (backward Euler, used for the first step after
+  every discontinuity to damp the trapezoid's ringing) or ``c = 0`` (algebraic re-solve at an
+  event instant: states fixed, algebraic variables jump);
+* algebraic rows     ``g_i(z) = 0``;
+* Newton with the Jacobian kept across iterations and steps; it is refactored (numeric only,
+  same pattern) after events, when ``c`` changes, on slow convergence, or after a failure;
+* a step that does not converge is retried at half the size (down to ``h_min``), then the run
+  stops with a status and the results so far.
+
+Everything per step and per iteration is here, in compiled code; Python runs only between
+event segments.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from casa_dyn._jit import njit
+from casa_dyn.linalg.klu_numba import klu_refactor, klu_solve
+from casa_dyn.models._dispatch import eval_families, update_discrete
+
+# options vector (float64) indices
+O_TOL, O_MAXIT, O_RCOND, O_HMIN, O_LOS_RAD, O_DT_OUT = range(6)
+# counters (int64) indices
+C_STEPS, C_ITERS, C_FACTS, C_FAILS, C_NOUT, C_REFRESH, C_BE_NEXT, C_DISC = range(8)
+N_COUNTERS = 8
+# tstate (float64): [current c of the factorization, next output time]
+T_CFACT, T_NEXT_OUT = range(2)
+# return codes
+OK, FAILED, LOSS_OF_SYNC, OUT_FULL = 0, 1, 2, 3
+
+
+@njit
+def eval_system(t, z, net, F, rg, jd, want_jac):
+    """Right-hand sides of all rows into ``rg`` (and, if asked, Jacobian values into ``jd``)."""
+    yptr, yind, yg, yb, npos = net
+    rg[:] = 0.0
+    if want_jac:
+        jd[:] = 0.0
+    nb = yptr.size - 1
+    for i in range(nb):
+        ar = 0.0
+        ai = 0.0
+        for k in range(yptr[i], yptr[i + 1]):
+            j = yind[k]
+            g = yg[k]
+            b = yb[k]
+            vr = z[2 * j]
+            vi = z[2 * j + 1]
+            ar += g * vr - b * vi
+            ai += b * vr + g * vi
+            if want_jac:
+                jd[npos[k, 0]] += g
+                jd[npos[k, 1]] -= b
+                jd[npos[k, 2]] += b
+                jd[npos[k, 3]] += g
+        rg[2 * i] += ar
+        rg[2 * i + 1] += ai
+    eval_families(t, z, F, rg, jd, want_jac)
+
+
+@njit
+def newton(t, h, mode, z, zold, rold, net, F, lin, work, opt, cnt, ts):
+    """Solve one step (mode 0 trapezoid, 1 backward Euler, 2 algebraic re-solve); True if
+    converged.  On return ``work[0]`` (rg) holds the right-hand sides at the final ``z``."""
+    ap, ai, jd, diag, rowof, isdiff, common, handles = lin
+    rg, res, dz = work
+    n = z.size
+    c = 0.5 * h if mode == 0 else (h if mode == 1 else 0.0)
+    beta = 1.0 if mode == 0 else 0.0
+    if ts[T_CFACT] != c:
+        cnt[C_REFRESH] = 1
+    tol = opt[O_TOL]
+    maxit = int(opt[O_MAXIT])
+    prev = np.inf
+    fresh = False
+    for it in range(maxit + 1):
+        need = cnt[C_REFRESH] != 0
+        eval_system(t, z, net, F, rg, jd, need)
+        fn = 0.0
+        for i in range(n):
+            if isdiff[i] != 0:
+                res[i] = z[i] - zold[i] - c * (rg[i] + beta * rold[i])
+            else:
+                res[i] = rg[i]
+            a = abs(res[i])
+            if not a <= fn:  # also catches NaN
+                fn = a if a == a else np.inf
+        if fn < tol:
+            return True
+        if it == maxit or not math.isfinite(fn):
+            return False
+        if not need and fn > 0.5 * prev and not fresh:
+            # slow convergence with an old Jacobian: refresh it and evaluate again
+            cnt[C_REFRESH] = 1
+            eval_system(t, z, net, F, rg, jd, True)
+            need = True
+        if need:
+            for k in range(jd.size):
+                if isdiff[rowof[k]] != 0:
+                    jd[k] *= -c
+            for i in range(n):
+                if isdiff[i] != 0:
+                    jd[diag[i]] += 1.0
+            cnt[C_FACTS] += 1
+            if not klu_refactor(common, ap, ai, jd, handles, opt[O_RCOND]):
+                return False
+            cnt[C_REFRESH] = 0
+            ts[T_CFACT] = c
+            fresh = True
+        for i in range(n):
+            dz[i] = -res[i]
+        if not klu_solve(common, handles, dz):
+            return False
+        cnt[C_ITERS] += 1
+        for i in range(n):
+            z[i] += dz[i]
+        prev = fn
+    return False
+
+
+@njit
+def record(t, z, sel, out_t, out_z, cnt):
+    k = cnt[C_NOUT]
+    if k >= out_t.size:
+        return False
+    out_t[k] = t
+    for j in range(sel.size):
+        out_z[k, j] = z[sel[j]]
+    cnt[C_NOUT] = k + 1
+    return True
+
+
+@njit
+def max_angle_sep(z, sync):
+    """Largest rotor-angle deviation from the centre of inertia (rad) over online machines."""
+    idx, w = sync
+    sw = 0.0
+    sd = 0.0
+    for k in range(idx.size):
+        sw += w[k]
+        sd += w[k] * z[idx[k]]
+    if sw <= 0.0:
+        return 0.0
+    coi = sd / sw
+    worst = 0.0
+    for k in range(idx.size):
+        if w[k] > 0.0:
+            d = abs(z[idx[k]] - coi)
+            if d > worst:
+                worst = d
+    return worst
+
+
+@njit
+def integrate(t0, t1, h_nom, z, rold, zold, net, F, lin, work, opt, cnt, ts, sel, out_t, out_z, sync):
+    """Advance from ``t0`` to exactly ``t1``.  Returns (code, t reached)."""
+    t = t0
+    h = h_nom
+    n_good = 0
+    rg = work[0]
+    while t1 - t > 1e-9 * h_nom:
+        hh = h
+        if t + hh > t1 - 1e-6 * h_nom:
+            hh = t1 - t  # land exactly on the segment end (an event or t_end)
+        zold[:] = z
+        mode = 1 if cnt[C_BE_NEXT] != 0 else 0
+        ok = newton(t + hh, hh, mode, z, zold, rold, net, F, lin, work, opt, cnt, ts)
+        if not ok:
+            z[:] = zold
+            cnt[C_FAILS] += 1
+            cnt[C_REFRESH] = 1
+            cnt[C_BE_NEXT] = 1
+            h = 0.5 * hh
+            n_good = 0
+            if h < opt[O_HMIN]:
+                return FAILED, t
+            continue
+        t += hh
+        cnt[C_STEPS] += 1
+        rold[:] = rg
+        cnt[C_BE_NEXT] = 0
+        if update_discrete(z, F) > 0:
+            # a limiter changed state: the next step is backward Euler with a new Jacobian,
+            # from right-hand sides evaluated at the (possibly clamped) point
+            cnt[C_DISC] += 1
+            cnt[C_BE_NEXT] = 1
+            cnt[C_REFRESH] = 1
+            eval_system(t, z, net, F, rg, lin[2], False)
+            rold[:] = rg
+        if t >= ts[T_NEXT_OUT] - 1e-6 * h_nom:
+            if not record(t, z, sel, out_t, out_z, cnt):
+                return OUT_FULL, t
+            ts[T_NEXT_OUT] += opt[O_DT_OUT]
+            while ts[T_NEXT_OUT] <= t + 1e-6 * h_nom:
+                ts[T_NEXT_OUT] += opt[O_DT_OUT]
+        if opt[O_LOS_RAD] > 0.0 and max_angle_sep(z, sync) > opt[O_LOS_RAD]:
+            record(t, z, sel, out_t, out_z, cnt)
+            return LOSS_OF_SYNC, t
+        if h < h_nom:
+            n_good += 1
+            if n_good >= 4:
+                h = min(2.0 * h, h_nom)
+                n_good = 0
+    return OK, t
+
+
+@njit
+def resolve_algebraic(t, z, rold, zold, net, F, lin, work, opt, cnt, ts):
+    """At an event instant: keep the states, re-solve the algebraic variables (c = 0)."""
+    zold[:] = z
+    cnt[C_REFRESH] = 1
+    ok = newton(t, 0.0, 2, z, zold, rold, net, F, lin, work, opt, cnt, ts)
+    if ok:
+        rold[:] = work[0]
+    cnt[C_REFRESH] = 1
+    cnt[C_BE_NEXT] = 1
+    return ok
