@@ -76,6 +76,44 @@ def pf(case, as_json, tol_pu, max_iter, no_q_limits):
         raise click.ClickException(f"{case}: {res.message}")
 
 
+@cli.command()
+@click.argument("case", type=_CASE)
+@click.option("--scenario", type=click.Path(dir_okay=False), help="Scenario TOML (events, options).")
+@click.option("--fault", multiple=True, help="Bus fault BUS:T_ON:T_OFF[:R_PU:X_PU] (repeatable).")
+@click.option("--trip-branch", multiple=True, help="Open a line ID:T or transformer:ID:T (repeatable).")
+@click.option("--trip-gen", multiple=True, help="Trip a generator ID:T (repeatable).")
+@click.option("--t-end", "t_end_s", type=click.FloatRange(min=0.0, min_open=True), help="Simulated time, s.")
+@click.option("--dt", "dt_s", type=click.FloatRange(min=0.0, min_open=True), help="Step, s (default half a cycle).")
+@click.option("--decimation", type=click.IntRange(min=1), help="Keep every k-th step.")
+@click.option("--channels", multiple=True, help="Channel pattern to keep, e.g. 'bus/*/vm_pu' (repeatable).")
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False), required=True, help="Results HDF5 file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as one JSON object.")
+def run(case, scenario, fault, trip_branch, trip_gen, t_end_s, dt_s, decimation, channels, out, as_json):
+    """Run a transient simulation and write its results (exit 1 unless it completes)."""
+    from casa_dyn.io import read_case
+    from casa_dyn.io.h5results import write_results
+    from casa_dyn.io.scenario import read_scenario
+    from casa_dyn.solver.event_text import parse_fault, parse_trip_branch, parse_trip_gen
+    from casa_dyn.study.single import run_scenario
+
+    c = read_case(case)
+    sc = read_scenario(scenario) if scenario else None
+    extra = ([parse_fault(x) for x in fault] + [parse_trip_branch(x) for x in trip_branch]
+             + [parse_trip_gen(x) for x in trip_gen])
+    res = run_scenario(c, sc, extra, t_end_s=t_end_s, dt_s=dt_s, decimation=decimation,
+                       channels=tuple(channels) or None)
+    write_results(res, out)
+    summary = {**res.summary(), "output": out}
+    if as_json:
+        click.echo(json.dumps(summary))
+    else:
+        click.echo(f"{res.status}: {res.message}; {res.counters['steps']} steps, "
+                   f"{res.counters['newton_iterations']} Newton iterations, "
+                   f"{res.counters['factorizations']} factorizations, {res.wall_s:.3f} s wall; wrote {out}")
+    if res.status != "completed":
+        raise SystemExit(1)
+
+
 def main(argv=None):
     """Console-script entry point (``casa-dyn``)."""
     cli.main(args=argv, prog_name="casa-dyn")

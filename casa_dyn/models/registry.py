@@ -16,7 +16,11 @@ import importlib
 FAMILY_MODULES: tuple[str, ...] = (
     "signal",
     "load.zip",
+    # -- machines
     "generator.gencls",
+    # -- exciters
+    # -- governors
+    # -- stabilizers
 )
 
 

@@ -4,8 +4,9 @@ Method (Milano, Power System Modelling and Scripting, 2010, ch. 7; Stott, Proc. 
 1979, simultaneous implicit solution; DESIGN.md section 2):
 
 * differential rows  ``x_i - x_i,old - c (f_i(z) + beta f_i(z_old)) = 0`` with ``c = h/2,
-  beta = 1`` (trapezoid), ``c = h, beta = 0`` (backward Euler, used for the first step after
-  every discontinuity to damp the trapezoid's ringing) or ``c = 0`` (algebraic re-solve at an
+  beta = 1`` (trapezoid), ``c = h, beta = 0`` (backward Euler, used for a half step after
+  every discontinuity to damp the trapezoid's ringing, followed by a trapezoidal half step
+  back onto the step grid) or ``c = 0`` (algebraic re-solve at an
   event instant: states fixed, algebraic variables jump);
 * algebraic rows     ``g_i(z) = 0``;
 * Newton with the Jacobian kept across iterations and steps; it is refactored (numeric only,
@@ -166,12 +167,18 @@ def integrate(t0, t1, h_nom, z, rold, zold, net, F, lin, work, opt, cnt, ts, sel
     h = h_nom
     n_good = 0
     rg = work[0]
+    half_pending = False
     while t1 - t > 1e-9 * h_nom:
+        mode = 1 if cnt[C_BE_NEXT] != 0 else 0
         hh = h
+        if mode == 1 or half_pending:
+            # after a discontinuity: a backward-Euler half step, then a trapezoidal half step
+            # to return to the step grid (BE's local error falls with the square of its step)
+            hh = 0.5 * h
+            half_pending = mode == 1
         if t + hh > t1 - 1e-6 * h_nom:
             hh = t1 - t  # land exactly on the segment end (an event or t_end)
         zold[:] = z
-        mode = 1 if cnt[C_BE_NEXT] != 0 else 0
         ok = newton(t + hh, hh, mode, z, zold, rold, net, F, lin, work, opt, cnt, ts)
         if not ok:
             z[:] = zold

@@ -45,7 +45,7 @@ def simulate(case, events=(), options: SimOptions | None = None, pf=None, system
 
         pf = solve_power_flow(case)
     sysm = system or build_system(case, pf)
-    h = opts.step_s(case.freq_hz)
+    h = float(opts.step_s(case.freq_hz))
     z = sysm.z0.copy()
     F = sysm.family_tuple()
     net = (sysm.ybus.indptr.astype(np.int64), sysm.ybus.indices.astype(np.int64), sysm.yg, sysm.yb, sysm.npos)
@@ -80,7 +80,7 @@ def simulate(case, events=(), options: SimOptions | None = None, pf=None, system
         bounds = sorted({a.t_s for a in acts if a.t_s < opts.t_end_s} | {opts.t_end_s})
         for t_next in bounds:
             if t_next > t:
-                code, t = K.integrate(t, t_next, h, z, rold, zold, net, F, lin, work, opt, cnt, ts,
+                code, t = K.integrate(float(t), float(t_next), float(h), z, rold, zold, net, F, lin, work, opt, cnt, ts,
                                       sel, out_t, out_z, sync)
                 if code != K.OK:
                     status, message = _stop_reason(code, t, opts)
@@ -90,7 +90,7 @@ def simulate(case, events=(), options: SimOptions | None = None, pf=None, system
                 continue
             for a in due:
                 apply(sysm, state, a)
-            if not K.resolve_algebraic(t, z, rold, zold, net, F, lin, work, opt, cnt, ts):
+            if not K.resolve_algebraic(float(t), z, rold, zold, net, F, lin, work, opt, cnt, ts):
                 status, message = FAILED, (f"t = {t:.4f} s: the network equations have no solution after "
                                            f"{', '.join(a.kind for a in due)} (Newton did not converge)")
                 break

@@ -35,6 +35,7 @@ TABLE = register(Table(
         pos("xdp_pu", "pu", "transient reactance X'd (PSS/E ZSORCE imaginary part)"),
     ),
     family="generator",
+    since_version=2,
 ))
 
 PARAMS = ("h_s", "d_pu", "ra_pu", "xdp_pu")
