@@ -14,6 +14,8 @@ import sys
 import h5py
 import numpy as np
 import pytest
+
+from casa_dyn.case.case import FORMAT_VERSION
 from click.testing import CliRunner
 
 from casa_dyn.case.case import Case
@@ -246,7 +248,7 @@ def test_hdf5_without_format_attribute(tmp_path):
 
 def test_newer_format_version(tmp_path):
     attrs = good_attrs() | {"format_version": np.int64(99)}
-    with pytest.raises(FileFormatError, match=r"version 99 is newer .*\(up to 1\)"):
+    with pytest.raises(FileFormatError, match=rf"version 99 is newer .*\(up to {FORMAT_VERSION}\)"):
         read_case(write_h5(tmp_path / "c.h5", attrs=attrs))
 
 
