@@ -103,3 +103,12 @@ def test_generator_trip_slows_the_system(wscc):
     f = r.channel("system/coi_freq_hz")
     assert r.status == "completed"
     assert f[-1] < 60.0 - 0.01  # no governors: frequency keeps falling after losing 85 MW
+
+
+def test_event_instants_recorded_before_and_after(wscc):
+    case, _ = wscc
+    r = simulate(case, _fault(5), SimOptions(t_end_s=1.5, decimation=7))
+    at = np.flatnonzero(np.abs(r.t_s - 1.0) < 1e-12)
+    assert len(at) == 2  # t- and t+ even though 1.0 s is not on the decimated output grid
+    v7 = r.channel("bus/7/vm_pu")
+    assert v7[at[0]] > 0.95 and v7[at[1]] < 1e-3  # bolted fault: the bus voltage collapses at t+

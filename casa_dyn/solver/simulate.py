@@ -57,7 +57,7 @@ def simulate(case, events=(), options: SimOptions | None = None, pf=None, system
     rold, zold = np.zeros(n), np.zeros(n)
     acts = actions(events)
     n_steps_est = int(np.ceil(opts.t_end_s / h)) + 1
-    n_out = n_steps_est // max(opts.decimation, 1) + 2 * len(acts) + 8
+    n_out = n_steps_est // max(opts.decimation, 1) + 3 * len(acts) + 8
     sel, chans = ch.plan(sysm, opts.channels)
     out_t, out_z = np.zeros(n_out), np.zeros((n_out, sel.size))
     opt = np.array([opts.tol, opts.max_iter, opts.rcond_min, opts.dt_min_s,
@@ -88,6 +88,8 @@ def simulate(case, events=(), options: SimOptions | None = None, pf=None, system
             due = [a for a in acts if abs(a.t_s - t_next) < 1e-12 and a.t_s < opts.t_end_s]
             if not due:
                 continue
+            if cnt[K.C_NOUT] == 0 or out_t[cnt[K.C_NOUT] - 1] != t:
+                K.record(t, z, sel, out_t, out_z, cnt)  # the t- point
             for a in due:
                 apply(sysm, state, a)
             if not K.resolve_algebraic(float(t), z, rold, zold, net, F, lin, work, opt, cnt, ts):
