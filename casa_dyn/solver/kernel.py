@@ -81,7 +81,6 @@ def newton(t, h, mode, z, zold, rold, net, F, lin, work, opt, cnt, ts):
     tol = opt[O_TOL]
     maxit = int(opt[O_MAXIT])
     prev = np.inf
-    fresh = False
     for it in range(maxit + 1):
         need = cnt[C_REFRESH] != 0
         eval_system(t, z, net, F, rg, jd, need)
@@ -98,8 +97,8 @@ def newton(t, h, mode, z, zold, rold, net, F, lin, work, opt, cnt, ts):
             return True
         if it == maxit or not math.isfinite(fn):
             return False
-        if not need and fn > 0.5 * prev and not fresh:
-            # slow convergence with an old Jacobian: refresh it and evaluate again
+        if not need and fn > 0.5 * prev:
+            # slow convergence: refresh the Jacobian at this iterate (full Newton from here)
             cnt[C_REFRESH] = 1
             eval_system(t, z, net, F, rg, jd, True)
             need = True
@@ -115,7 +114,6 @@ def newton(t, h, mode, z, zold, rold, net, F, lin, work, opt, cnt, ts):
                 return False
             cnt[C_REFRESH] = 0
             ts[T_CFACT] = c
-            fresh = True
         for i in range(n):
             dz[i] = -res[i]
         if not klu_solve(common, handles, dz):

@@ -212,7 +212,7 @@ def build_system(case: Case, pf, wb_override: float | None = None) -> System:
 
 
 def _model_family(case, s, rows, units, unit_of_gen, problems) -> Family:
-    t = case[s.name]
+    t = case.tables.get(s.name, {})  # a registered model the case does not use: no units
     n_u = len(rows)
     npar = len(s.params) + len(s.extra)
     p = np.zeros((n_u, npar))

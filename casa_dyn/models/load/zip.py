@@ -94,7 +94,8 @@ def load_params(case, v0: np.ndarray, gen_rows_without_model: np.ndarray, pf) ->
     gen = case["generator"]
     for g in gen_rows_without_model:
         # constant-current negative load (PSS/E converts generators without models this way)
-        rows.append((-pf.gen_p_mw[g] / base, -pf.gen_q_mvar[g] / base, 0.0, 1.0, 0.0, 1.0, 0.5))
+        # (kept constant-current down to zero voltage: as an impedance it would be a negative one)
+        rows.append((-pf.gen_p_mw[g] / base, -pf.gen_q_mvar[g] / base, 0.0, 1.0, 0.0, 1.0, 0.0))
         bus.append(positions(case, [gen["bus"][g]])[0])
         ids.append(-int(gen["id"][g]))
     n = len(rows)

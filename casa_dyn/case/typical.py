@@ -1,0 +1,44 @@
+"""Typical dynamic data for cases that have none (synthetic grids, quick what-if studies).
+
+Every in-service generator gets the same per-unit data on its own machine base.  Sources:
+machine data are Kundur's two-area example (Kundur 1994, Example 12.6; REFERENCE.md §4.2),
+the exciter is Kundur's thyristor exciter gain and transducer (KA 200, TR 0.01 s) in SEXS form,
+and the governor uses PSS/E's TGOV1 example values (R 0.05, T1 0.5 s, T2 1 s, T3 3 s; the
+PSS/E Model Library data sheet example).  Tables whose schema is not registered are skipped.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from casa_dyn.case import schema
+from casa_dyn.case.case import Case, normalize_table
+
+#: per-unit parameter sets; keys are table columns
+GENCLS = {"h_s": 6.5, "d_pu": 0.0, "ra_pu": 0.0025, "xdp_pu": 0.3}
+GENROU = {"t_d0p_s": 8.0, "t_d0pp_s": 0.03, "t_q0p_s": 0.4, "t_q0pp_s": 0.05, "h_s": 6.5, "d_pu": 0.0,
+          "x_d_pu": 1.8, "x_q_pu": 1.7, "x_dp_pu": 0.3, "x_qp_pu": 0.55, "x_dpp_pu": 0.25, "x_l_pu": 0.2,
+          "s_10": 0.0392, "s_12": 0.2227, "ra_pu": 0.0025}
+SEXS = {"t_a_over_t_b": 1.0, "t_b_s": 1.0, "k": 200.0, "t_e_s": 0.01, "e_min_pu": -5.0, "e_max_pu": 5.0}
+TGOV1 = {"r_pu": 0.05, "t_1_s": 0.5, "v_max_pu": 1.2, "v_min_pu": 0.0, "t_2_s": 1.0, "t_3_s": 3.0, "d_t_pu": 0.0}
+
+PRESETS = {
+    "classical": (("gencls", GENCLS),),
+    "full": (("genrou", GENROU), ("sexs", SEXS), ("tgov1", TGOV1)),
+}
+
+
+def add_typical_dynamics(case: Case, preset: str = "full") -> Case:
+    """Return a copy of ``case`` with one row per in-service generator in each model table of
+    the preset (existing model tables are replaced)."""
+    known = schema.tables()
+    out = case.copy()
+    gen = out["generator"]
+    ids = gen["id"][gen["in_service"] == 1]
+    for name, values in PRESETS[preset]:
+        if name not in known:
+            continue
+        cols = {c.name for c in known[name].columns}
+        data = {"id": ids.copy(), "gen": ids.copy()}
+        data.update({k: np.full(len(ids), v) for k, v in values.items() if k in cols})
+        out.tables[name] = normalize_table(known[name], data)
+    return out
