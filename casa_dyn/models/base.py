@@ -51,9 +51,15 @@ class ModelSpec:
     eval: Callable
     init: Callable  # (p, ctx) -> dict of initial values of states, algebs and outputs
     n_disc: int = 0
-    update_discrete: Callable | None = None  # (z, p, col, ds) -> n_changed ; may clamp z
+    update_discrete: Callable | None = None  # ([t,] z, p, col, ds) -> n_changed ; may clamp z
     jac_mask: np.ndarray | None = field(default=None, compare=False)
     diff_mask: Callable | None = None  # (p) -> (n_units, n_states) bool; False = algebraic
+    #: extra local rows (after ir, ii) this model adds into, owned by another family — e.g. the
+    #: DC-node current balance a converter or DC branch contributes to
+    extra_rows: tuple[str, ...] = ()
+    #: families not attached to generating units (HVDC, ...) lay out their own units:
+    #: ``build(case, pf, alloc) -> Family`` (see ``casa_dyn.solver.layout.Alloc``)
+    build: Callable | None = None
 
     @property
     def cols(self) -> tuple[str, ...]:
@@ -61,7 +67,8 @@ class ModelSpec:
 
     @property
     def rows(self) -> tuple[str, ...]:
-        return self.states + self.algebs + self.outputs + (("ir", "ii") if self.injects else ())
+        return (self.states + self.algebs + self.outputs + (("ir", "ii") if self.injects else ())
+                + self.extra_rows)
 
     def mask(self) -> np.ndarray:
         if self.jac_mask is not None:

@@ -18,9 +18,19 @@ FAMILY_MODULES: tuple[str, ...] = (
     "load.zip",
     # -- machines
     "generator.gencls",
+    "generator.genrou",
+    "generator.gensal",
     # -- exciters
+    "exciter.sexs",
+    "exciter.ieeet1",
+    "exciter.esst1a",
+    "exciter.exst1",
     # -- governors
+    "governor.tgov1",
+    "governor.hygov",
+    "governor.ieeeg1",
     # -- stabilizers
+    "pss.ieeest",
 )
 
 
@@ -31,6 +41,13 @@ def specs():
 def table_models() -> dict:
     """Model table name -> spec, for models that have a case table."""
     return {s.name: s for s in specs() if s.family not in ("signal", "load")}
+
+
+def _takes_time(fn) -> bool:
+    import inspect
+
+    py = getattr(fn, "py_func", fn)
+    return len(inspect.signature(py).parameters) == 5
 
 
 def _alias(mod: str) -> str:
@@ -53,15 +70,17 @@ def dispatcher_source() -> str:
         lines.append(f"    if f[0].shape[0] > 0:")
         lines.append(f"        {_alias(m)}._eval(t, z, f[0], f[1], f[3], f[4], f[5], want_jac)")
         lines.append(f"        scatter(f, rg, jd, want_jac)")
-    lines += ["", "", "@njit", "def update_discrete(z, F):",
-              '    """Limiter flags between steps; returns how many changed (may clamp z)."""',
+    lines += ["", "", "@njit", "def update_discrete(t, z, F):",
+              '    """Limiter flags and timers between steps; returns how many changed (may clamp z)."""',
               "    n = 0"]
     for k, m in enumerate(FAMILY_MODULES):
         mod = importlib.import_module(f"casa_dyn.models.{m}")
         if mod.SPEC.update_discrete is not None:
+            # models whose discrete logic has timers take the time as a first argument
+            args = "t, z" if _takes_time(mod._update_discrete) else "z"
             lines.append(f"    f = F[{k}]")
             lines.append(f"    if f[0].shape[0] > 0:")
-            lines.append(f"        n += {_alias(m)}._update_discrete(z, f[0], f[1], f[5])")
+            lines.append(f"        n += {_alias(m)}._update_discrete({args}, f[0], f[1], f[5])")
     lines.append("    return n")
     return "\n".join(lines) + "\n"
 

@@ -192,7 +192,7 @@ def integrate(t0, t1, h_nom, z, rold, zold, net, F, lin, work, opt, cnt, ts, sel
         cnt[C_STEPS] += 1
         rold[:] = rg
         cnt[C_BE_NEXT] = 0
-        if update_discrete(z, F) > 0:
+        if update_discrete(t, z, F) > 0:
             # a limiter changed state: the next step is backward Euler with a new Jacobian,
             # from right-hand sides evaluated at the (possibly clamped) point
             cnt[C_DISC] += 1

@@ -82,6 +82,35 @@ class System:
         return tuple(f.as_tuple() for f in self.families)
 
 
+class Alloc:
+    """Variable allocation for families that lay out their own units (``ModelSpec.build``).
+
+    ``var(name, diff, value)`` creates a variable (its row is its own equation) and returns its
+    index; ``shared[key]`` maps names such as ``"dc_node/3/v"`` to indices so that later
+    families (in registry order) can read a variable and add into its row; ``bus(bus_id)``
+    gives the (vr, vi) indices of an AC bus.
+    """
+
+    def __init__(self, case, n, names, diff_rows):
+        self.case, self.n, self.names, self.diff_rows = case, n, names, diff_rows
+        self.shared: dict[str, int] = {}
+        self.init: dict[int, float] = {}
+        self._bus = {int(b): k for k, b in enumerate(case["bus"]["id"])}
+
+    def var(self, name: str, diff: bool, value: float = 0.0) -> int:
+        i = self.n
+        self.names.append(name)
+        if diff:
+            self.diff_rows.append(i)
+        self.init[i] = float(value)
+        self.n += 1
+        return i
+
+    def bus(self, bus_id: int) -> tuple[int, int]:
+        k = self._bus[int(bus_id)]
+        return 2 * k, 2 * k + 1
+
+
 class _Ctx:
     """What a model's ``init`` sees: unit-level values for its units."""
 
@@ -105,7 +134,7 @@ def build_system(case: Case, pf, wb_override: float | None = None) -> System:
     machine_of, problems = {}, []
     ctrl_rows = {}  # (family, gen row) -> (spec, table row)
     for s in specs:
-        if s.family in ("signal", "load") or not case.has(s.name):
+        if s.family in ("signal", "load") or s.build is not None or not case.has(s.name):
             continue
         t = case[s.name]
         for row in range(len(t["id"])):
@@ -137,7 +166,7 @@ def build_system(case: Case, pf, wb_override: float | None = None) -> System:
     diff_rows = []
     sig_owner = {}
     for s in specs:
-        if s.family in ("signal", "load"):
+        if s.family in ("signal", "load") or s.build is not None:
             continue
         rows = sorted((g, r) for (fam, g), (sp_, r) in ctrl_rows.items() if sp_ is s)
         for g, _ in rows:
@@ -157,13 +186,19 @@ def build_system(case: Case, pf, wb_override: float | None = None) -> System:
                 sig_owner[(u, v)] = s.name
     # ---- families' index arrays
     for s in specs:
-        if s.family in ("signal", "load"):
+        if s.family in ("signal", "load") or s.build is not None:
             continue
         rows = sorted((g, r) for (fam, g), (sp_, r) in ctrl_rows.items() if sp_ is s)
         fam = _model_family(case, s, rows, units, unit_of_gen, problems)
         families.append(fam)
     if problems:
         raise CaseError(problems)
+    # ---- families that lay out their own units (HVDC ...), in registry order
+    alloc = Alloc(case, n, names, diff_rows)
+    for s in specs:
+        if s.build is not None:
+            families.append(s.build(case, pf, alloc))
+    n = alloc.n
     # signals without an owner: held constant
     free = [(u, v) for u in range(len(units)) for v in SIGNALS if v in units[u] and (u, v) not in sig_owner]
     sig_spec = next(s for s in specs if s.family == "signal")
@@ -205,8 +240,11 @@ def build_system(case: Case, pf, wb_override: float | None = None) -> System:
                   units=units, unit_gen_row=unit_rows, ybus=y, yg=y.data.real.copy(), yb=y.data.imag.copy(),
                   npos=None, ap=None, ai=None, rowof=None, diag=None, branches=br,
                   branch_ypos=_branch_positions(y, br), ydiag=_diag_positions(y))
+    sysm.meta["shared"] = alloc.shared
     _isolated_buses(case, sysm)
     _pattern(sysm)
+    for i, value in alloc.init.items():
+        sysm.z0[i] = value
     _initialize(sysm, pf, wb_override)
     return sysm
 
