@@ -112,3 +112,10 @@ def test_event_instants_recorded_before_and_after(wscc):
     assert len(at) == 2  # t- and t+ even though 1.0 s is not on the decimated output grid
     v7 = r.channel("bus/7/vm_pu")
     assert v7[at[0]] > 0.95 and v7[at[1]] < 1e-3  # bolted fault: the bus voltage collapses at t+
+
+
+def test_raw_variables_recorded_on_request(wscc):
+    case, sysm = wscc
+    r = simulate(case, [], SimOptions(t_end_s=0.1, channels=("var/gencls/2/*",)))
+    assert r.names == ["var/gencls/2/delta", "var/gencls/2/omega", "var/gencls/2/pe", "var/gencls/2/qe"]
+    np.testing.assert_allclose(r.channel("var/gencls/2/omega"), 1.0, atol=1e-12)

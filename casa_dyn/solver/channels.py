@@ -2,7 +2,8 @@
 (with names, units and element ids) computed from them after the run.
 
 Channel names are ``kind/element/quantity_unit``: ``bus/7/vm_pu``, ``gen/2/speed_pu``,
-``system/coi_freq_hz``.  Selection uses fnmatch patterns (``bus/*/vm_pu``).
+``system/coi_freq_hz``.  Selection uses fnmatch patterns (``bus/*/vm_pu``); raw DAE variables
+are available on request as ``var/<variable name>`` (``var/hygov/1/*``).
 """
 from __future__ import annotations
 
@@ -57,6 +58,12 @@ def plan(sysm, patterns=()) -> tuple[np.ndarray, list[Channel]]:
     if len(sysm.unit_gen_row) and wanted("system/coi_freq_hz"):
         ins = tuple(slot(sysm.units[u]["omega"]) for u in range(len(sysm.units)))
         chans.append(Channel("system/coi_freq_hz", "Hz", "system", 0, ins, "coi", float(case.freq_hz)))
+    # any DAE variable on request: ``var/<variable name>`` (e.g. ``var/tgov1/2/x1``); never in
+    # the default set, as a large case has hundreds of thousands of them
+    for pat in (p for p in patterns if p.startswith("var/")):
+        for i, vname in enumerate(sysm.names):
+            if fnmatch(f"var/{vname}", pat):
+                chans.append(Channel(f"var/{vname}", "", "var", 0, (slot(i),), "scale", 1.0))
     sel = np.array(sorted(raw, key=raw.get), dtype=np.int64)
     return sel, chans
 
