@@ -1,35 +1,43 @@
 """Synthetic transmission grids of any size, for scaling tests and benchmarks.
 
 Layout.  ``n_bus`` buses sit on a jittered square lattice (spacing ``spacing_km``), row-major,
-grouped into areas of 9 x 9 lattice places.  Every third place in both directions is a
-generator terminal (18 or 22 kV); each area's centre is a 500 kV substation; all other places
-are 230 kV substations.  Inside an area the 230 kV buses form a mesh of lines to lattice
+grouped into areas of ``AREA`` x ``AREA`` lattice places.  Every third place in both directions
+is a generator terminal (18 or 22 kV); each area's centre is a 500 kV substation; all other
+places are 230 kV substations.  Inside an area the 230 kV buses form a mesh of lines to lattice
 neighbours (15 % dropped, never leaving a bus with fewer than two lines; 10 % of the diagonals
-added).  Between areas only ``TIES_PER_BOUNDARY`` 230 kV lines cross each area boundary, and the
-500 kV substations form a backbone to the neighbouring areas (plus some diagonal ties), feeding
-the 230 kV mesh through two autotransformers each.  Connectivity is restored from the unused
-lattice edges if the random choices split the network.
+added).  Between areas only ``TIES_PER_BOUNDARY`` 230 kV line crosses each area boundary; the
+500 kV substations form a backbone to the neighbouring areas (plus diagonal ties for a quarter
+of them) and feed the 230 kV mesh through two autotransformers each.  Connectivity is restored
+from the unused lattice edges if the random choices split the network.
 
-Why areas: a uniform 2-D mesh has separators of about sqrt(n) buses, so the fill of any sparse
-LU grows like n log n and its work like n^1.5 (measured on the first version of this generator:
-7 M factor entries and 2 s per KLU factorization at 100k buses, 16x the entries of 10k buses).
-Real grids are meshed regionally and joined by comparatively few ties (Birchfield et al.,
-"Grid structural characteristics as validation criteria for synthetic networks", IEEE Trans.
-Power Syst. 32(4), 2017), which keeps their factors close to linear in size; so does this layout.
+Why areas: a uniform 2-D mesh has separators of about sqrt(n) buses, so sparse LU work grows
+like n^1.5.  Measured with KLU (AMD) on the Newton Jacobian of the first, uniform version of
+this generator: L alone held 7.0 M entries and KLU estimated 3.5 Gflop at 100k buses, against
+0.44 M and 72 Mflop at 10k (49x the work for 10x the size; 2 s per factorization).  Real grids
+are meshed regionally and joined by fewer ties; with this layout L + U hold 34 / 36 / 38
+entries and KLU estimates 330 / 370 / 550 flop per bus at 1k / 10k / 100k buses
+(``benchmarks/bench_powerflow.py`` prints these).
 
 Generation.  Each generator terminal is a plant of one or (30 %) two units behind a step-up
 transformer to a neighbouring 230 kV bus, or to the 500 kV substation for the plant next to it.
 Plant capacity follows the load of its 3 x 3 block, each area is scaled to its load times
-U(0.8, 1.2), and the fleet to ``1 + reserve`` times the total load; units run at the same share
-of capacity (``_balance_slack`` sets it from the losses of a lossless AC power flow so the slack
-unit stays at its planned share).  mbase = p_max / 0.9; Q limits +0.5 / -0.3 mbase.
+1 +- m (``_area_factor``), and the fleet to ``1 + reserve`` times the total load.  All units
+run at the same share of capacity, set (``_balance_slack``) so that generation covers the load
+and the losses estimated from a lossless AC power flow; the slack unit then stays within a few
+percent of its planned output.  mbase = p_max / 0.9; Q limits +0.5 / -0.3 mbase.
 
-Electrical data are typical values: overhead lines per km (r, x_L, b_C) from Kundur, "Power
+Flat start.  The first Newton step from a flat start cannot see the losses (they are second
+order in the angles), so it sends all of them to the slack.  Two choices keep that step small
+at 100k buses: light loading (``mean_load_mw`` 10 MW per loaded bus, about 8.5 MW per bus, so
+the losses are about 0.3 % of the load) and a slack plant sized to at least ``SLACK_SHARE`` of
+the load, connected at 500 kV.
+
+Electrical data are typical values: overhead lines per km (r, x_L, b_C) as in Kundur, "Power
 System Stability and Control", 1994, table 6.1 (230 kV: 0.050 ohm, 0.488 ohm, 3.371 uS; 500 kV:
 0.028 ohm, 0.325 ohm, 5.200 uS; the 230 kV row agrees with Kundur's Example 12.6 data of r 0.0001,
 x 0.001, b 0.00175 pu/km on 100 MVA), each line varied by +-10 %; transformer reactances 10-15 %
-on their own rating; 90 % of the 500 kV line charging compensated by shunt reactors; loads on
-85 % of the 230 kV buses at power factor 0.92-0.98.  Deterministic for a given ``seed``.
+on their own rating; shunt reactors absorb 90 % of the line charging that a bus's own load does
+not; loads on 85 % of the 230 kV buses at power factor 0.92-0.98.  Deterministic for a seed.
 """
 from __future__ import annotations
 
@@ -47,15 +55,16 @@ LINE_DATA = {
     230.0: dict(r_ohm_km=0.050, x_ohm_km=0.488, b_us_km=3.371, rate_mva=400.0),
     500.0: dict(r_ohm_km=0.028, x_ohm_km=0.325, b_us_km=5.200, rate_mva=2000.0),
 }
-AREA = 9                     # area side, lattice places (odd: the centre is a 500 kV bus)
-TIES_PER_BOUNDARY = 2        # 230 kV lines across each boundary between neighbouring areas
+AREA = 15                    # area side, lattice places (odd: the centre is a 500 kV bus)
+TIES_PER_BOUNDARY = 1        # 230 kV lines across each boundary between neighbouring areas
 ROUTE_FACTOR = 1.15          # line length / straight distance
-REACTOR_SHARE = 0.90         # share of 500 kV line charging absorbed by shunt reactors
+REACTOR_SHARE = 0.90         # share of surplus line charging absorbed by shunt reactors
 LOAD_SHARE = 0.85            # share of 230 kV buses with a load
+SLACK_SHARE = 0.004          # slack plant capacity at least this share of the total load
 
 
-def synthetic_grid(n_bus: int, seed: int = 0, *, spacing_km: float = 25.0,
-                   mean_load_mw: float = 40.0, reserve: float = 0.30, freq_hz: float = 60.0,
+def synthetic_grid(n_bus: int, seed: int = 0, *, spacing_km: float = 20.0,
+                   mean_load_mw: float = 10.0, reserve: float = 0.30, freq_hz: float = 60.0,
                    base_mva: float = 100.0, balance: bool = True) -> Case:
     """A connected, meshed synthetic grid with exactly ``n_bus`` buses and one slack unit.
 
@@ -71,7 +80,7 @@ def synthetic_grid(n_bus: int, seed: int = 0, *, spacing_km: float = 25.0,
     lines = _lines(lat, rng, base_mva)
     loads = _loads(lat, rng, mean_load_mw)
     trafos, gens = _plants(lat, rng, loads, reserve, base_mva)
-    shunts = _reactors(lat, lines, base_mva)
+    shunts = _reactors(lat, lines, loads, base_mva)
     bus["type"][gens.pop("_slack_bus") - 1] = SLACK
     lines.pop("_kv")
     tables = {"bus": bus, "line": lines, "transformer": trafos, "generator": gens,
@@ -262,8 +271,8 @@ def _plants(lat: _Lattice, rng, loads, reserve, base_mva):
 
 def _plant_capacity(lat, rng, loads, gt, big, slack, reserve):
     """Installed MW per plant: the load of its 3 x 3 block times U(0.5, 1.5) (x1.6 for 500 kV
-    plants), each area scaled to its load times U(0.8, 1.2), the slack plant x1.5, and the
-    fleet to ``1 + reserve`` times the total load."""
+    plants), each area scaled to its load times ``_area_factor``, the slack plant x1.5, and
+    the fleet to ``1 + reserve`` times the total load."""
     block = (lat.r // 3) * (-(-lat.cols // 3)) + lat.c // 3
     lb = loads["bus"] - 1
     block_load = np.bincount(block[lb], weights=loads["p_mw"], minlength=block.max() + 1)
@@ -272,10 +281,24 @@ def _plant_capacity(lat, rng, loads, gt, big, slack, reserve):
     na = lat.area.max() + 1
     area_load = np.bincount(lat.area[lb], weights=loads["p_mw"], minlength=na)
     area_cap = np.bincount(lat.area[gt], weights=cap, minlength=na)
-    target = np.where(area_load > 0, area_load, area_cap) * rng.uniform(0.8, 1.2, na)
+    target = np.where(area_load > 0, area_load, area_cap) * _area_factor(lat, rng, na)
     cap *= (target / np.where(area_cap > 0, area_cap, 1.0))[lat.area[gt]]
-    cap[slack] *= 1.5
+    # the slack unit is the largest plant: in the first Newton step from flat start it takes
+    # all of the (yet unseen) losses, so its connection must carry them
+    cap[slack] = max(1.5 * cap[slack], SLACK_SHARE * loads["p_mw"].sum())
     return cap * (1.0 + reserve) * loads["p_mw"].sum() / cap.sum()
+
+
+def _area_factor(lat, rng, na):
+    """Capacity / load per area: 1 +- m, with + and - alternating like a chessboard and one
+    m ~ U(0, 0.2) per 2 x 2 group of areas.  Exports are balanced by neighbouring imports, so
+    the angle spread stays bounded; independent random factors per area would not (in a 2-D
+    network the angle variance from independent imbalances grows with the grid's width)."""
+    per_row = -(-lat.cols // AREA)
+    ar, ac = np.arange(na) // per_row, np.arange(na) % per_row
+    group = (ar // 2) * (-(-per_row // 2)) + ac // 2
+    m = rng.uniform(0.0, 0.2, group.max() + 1)[group]
+    return 1.0 + np.where((ar + ac) % 2 == 0, m, -m)
 
 
 def _units(rng, gt, cap, slack) -> dict:
@@ -306,15 +329,16 @@ def _transformer_table(groups, base_mva) -> dict:
             "r_pu": r, "x_pu": x, "rate_mva": np.round(np.concatenate([g["mva"] for g in groups]))}
 
 
-def _reactors(lat: _Lattice, lines, base_mva) -> dict:
-    """Shunt reactors at 500 kV substations for ``REACTOR_SHARE`` of the line charging."""
-    ehv = lines["_kv"] == 500.0
-    half_b = np.concatenate([lines["b_pu"][ehv], lines["b_pu"][ehv]]) / 2.0
-    ends = np.concatenate([lines["from_bus"][ehv], lines["to_bus"][ehv]]) - 1
-    b = np.bincount(ends, weights=half_b, minlength=lat.n) * base_mva
-    at = np.flatnonzero(b > 0)
+def _reactors(lat: _Lattice, lines, loads, base_mva) -> dict:
+    """Shunt reactors for ``REACTOR_SHARE`` of the line charging (half of each line's b at
+    each end, at 1 pu) that the bus's own load does not absorb, where that exceeds 1 Mvar."""
+    half_b = np.concatenate([lines["b_pu"], lines["b_pu"]]) / 2.0
+    ends = np.concatenate([lines["from_bus"], lines["to_bus"]]) - 1
+    surplus = (np.bincount(ends, weights=half_b, minlength=lat.n) * base_mva
+               - np.bincount(loads["bus"] - 1, weights=loads["q_mvar"], minlength=lat.n))
+    at = np.flatnonzero(surplus > 1.0)
     return {"id": np.arange(1, len(at) + 1), "bus": at + 1,
-            "b_mvar": -np.round(REACTOR_SHARE * b[at], 1)}
+            "b_mvar": -np.round(REACTOR_SHARE * surplus[at], 1)}
 
 
 def _slack_units(case: Case) -> np.ndarray:
@@ -336,10 +360,12 @@ def _balance_slack(case: Case) -> None:
     The losses are estimated as sum(r |I|^2) with the series currents of a *lossless* AC power
     flow (all r = 0, so generation equals load exactly and the slack keeps its planned share);
     the other units are then scaled together to cover load plus these losses.  This keeps the
-    slack unit near its planned output at any size, where a fixed loss percentage would leave
-    it gigawatts off on a 100k-bus grid (0.1 % of 2.6 TW).
+    slack unit near its planned output at any size, where a fixed loss percentage would not
+    (an error of 0.1 % of the 0.75 TW load of the 100k-bus grid is 750 MW).  If the lossless
+    power flow fails, the dispatch is left as it is.
     """
-    from casa_dyn.network.powerflow import PowerFlowOptions, solve_power_flow  # network sits above case
+    # imported here: the network package sits above the case package
+    from casa_dyn.network.powerflow import PowerFlowOptions, solve_power_flow
     from casa_dyn.network.ybus import branches
 
     load_mw = case["load"]["p_mw"].sum()

@@ -176,6 +176,9 @@ class KLUBackend(LUBackend):
         try:
             self._solver.factor(a.data)
         except self._nbklu.KLUSingularException:
+            # nbklu 0.3.0 keeps the null handle klu_factor returned; freeing it later
+            # (on the next factor or on close) crashes, so drop it unfreed
+            self._solver.numeric = None
             raise SingularMatrixError("klu: matrix is singular") from None
         self._factored = True
 

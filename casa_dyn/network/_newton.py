@@ -1,9 +1,9 @@
 """Newton-Raphson core of the AC power flow: polar mismatch, Jacobian on a fixed sparse pattern.
 
-Equations (complex power balance, polar coordinates; e.g. Grainger & Stevenson, "Power System
-Analysis", 1994, section 9.3; derivative matrices as in the MATPOWER technical note
-Zimmerman, "AC Power Flows, Generalized OPF Costs and their Derivatives using Complex Matrix
-Notation", 2010, eqs. 13-14)::
+Equations (complex power balance in polar coordinates, Newton-Raphson as in Grainger &
+Stevenson, "Power System Analysis", 1994, ch. 9; the derivatives in complex matrix form as in
+R. D. Zimmerman, "AC Power Flows, Generalized OPF Costs and their Derivatives using Complex
+Matrix Notation", MATPOWER Technical Note 2, 2010, polar-coordinate section)::
 
     S_i = V_i conj(I_i),  I = Y V,  V_i = Vm_i exp(j va_i)
     dS_i/dva_j = -j V_i conj(Y_ij V_j)           (+ j V_i conj(I_i)        when j = i)
@@ -34,6 +34,8 @@ VM_DIVERGED_LOW_PU = 1e-3
 VM_DIVERGED_HIGH_PU = 10.0
 #: a mismatch above this (pu on the system base) means divergence, not slow convergence
 MISMATCH_DIVERGED_PU = 1e8
+#: a refactorization (kept pivots) is accepted if |J dx + f| <= this * |f| (max norms)
+REFACTOR_RESIDUAL = 1e-10
 
 
 @dataclass(frozen=True)
@@ -120,10 +122,13 @@ class NewtonOutcome:
 
 def newton(pat: JacobianPattern, lu: LUBackend, vm: np.ndarray, va: np.ndarray,
            p_spec: np.ndarray, q_spec: np.ndarray, p_eq: np.ndarray, q_eq: np.ndarray,
-           tol_pu: float, max_iter: int, bus_ids: np.ndarray) -> NewtonOutcome:
+           tol_pu: float, max_iter: int, bus_ids: np.ndarray,
+           injection=None) -> NewtonOutcome:
     """Full Newton on ``S(vm, va) = p_spec + j q_spec`` for the rows where ``p_eq``/``q_eq``;
     angles where not ``p_eq`` and magnitudes where not ``q_eq`` stay at their given values.
-    ``bus_ids`` only serve the messages."""
+    ``bus_ids`` only serve the messages.  ``injection(vm, va) -> (p, q, dp_dvm, dq_dvm)``
+    (per bus, pu) adds voltage-dependent injections (HVDC converters) with their own-bus
+    derivatives; ``s_calc`` of the outcome then excludes them (it stays generation - load)."""
     vm, va = vm.astype(float).copy(), va.astype(float).copy()
     held = np.empty(2 * pat.n, dtype=bool)
     held[0::2], held[1::2] = ~p_eq, ~q_eq
@@ -134,6 +139,9 @@ def newton(pat: JacobianPattern, lu: LUBackend, vm: np.ndarray, va: np.ndarray,
         v = vm * np.exp(1j * va)
         i_bus = pat.ybus @ v
         s = v * np.conj(i_bus)
+        if injection is not None:
+            inj_p, inj_q, inj_dp, inj_dq = injection(vm, va)
+            s = s - (inj_p + 1j * inj_q)
         dp = np.where(p_eq, s.real - p_spec, 0.0)
         dq = np.where(q_eq, s.imag - q_spec, 0.0)
         abs_p, abs_q = np.abs(dp), np.abs(dq)
@@ -155,15 +163,18 @@ def newton(pat: JacobianPattern, lu: LUBackend, vm: np.ndarray, va: np.ndarray,
         if it == max_iter:
             return last
         data = jacobian_values(pat, v, vm, i_bus)
+        if injection is not None:  # d(-injection)/dVm on each bus's own 2 x 2 block
+            data[pat.diag[1::2] - 1] -= inj_dp
+            data[pat.diag[1::2]] -= inj_dq
         data[zero_mask] = 0.0
         data[unit_pos] = 1.0
         f = np.empty(2 * pat.n)
         f[0::2], f[1::2] = dp, dq
         try:
-            lu.factor(sp.csc_matrix((data, pat.indices, pat.indptr), shape=(2 * pat.n,) * 2))
-            dx = -lu.solve(f)
+            dx = _newton_step(pat, lu, data, f, refactor=it > 0)
         except SingularMatrixError as exc:
-            last.status, last.detail = "singular", f"singular Jacobian at iteration {it + 1} ({exc})"
+            last.status = "singular"
+            last.detail = f"singular Jacobian at iteration {it + 1} ({exc})"
             return last
         dx[held] = 0.0  # exactly: pivoting may leave round-off in the unit rows
         dva, dvm = dx[0::2], dx[1::2]
@@ -173,6 +184,24 @@ def newton(pat: JacobianPattern, lu: LUBackend, vm: np.ndarray, va: np.ndarray,
         va += dva
         vm += dvm
     return last  # pragma: no cover  (loop always returns)
+
+
+def _newton_step(pat: JacobianPattern, lu: LUBackend, data, f, refactor: bool) -> np.ndarray:
+    """Solve J dx = -f.  After the first iteration of a solve the pattern and (nearly) the
+    pivot order are known, so a numeric-only refactorization is tried first and kept only if
+    its solution has a small residual; otherwise the matrix is factored afresh with pivoting."""
+    jac = sp.csc_matrix((data, pat.indices, pat.indptr), shape=(2 * pat.n,) * 2)
+    if refactor:
+        try:
+            lu.refactor(data)
+            dx = -lu.solve(f)
+            scale = max(float(np.max(np.abs(f))), 1e-300)
+            if float(np.max(np.abs(jac @ dx + f))) <= REFACTOR_RESIDUAL * scale:
+                return dx
+        except SingularMatrixError:
+            pass  # stale pivots can fail where fresh ones do not
+    lu.factor(jac)
+    return -lu.solve(f)
 
 
 def _bad_step(dva, dvm, vm_new, bus_ids) -> str:

@@ -24,6 +24,9 @@ Model (the conventions of PSS/E and MATPOWER; equations in ``casa_dyn.network._n
 * Islands.  Each AC island (``casa_dyn.case.validate.islands``) needs exactly one slack bus
   with an in-service generator; islands are solved together in one sparse system, which
   decouples by itself.
+* Counting.  ``iterations`` is the number of Newton steps over all reactive-limit passes;
+  ``max_iter`` bounds each pass.  ``max_mismatch_pu`` is over the P rows of non-slack buses
+  and the Q rows of PQ buses.
 """
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ import numpy as np
 
 from casa_dyn.case.case import Case
 from casa_dyn.case.tables import ISOLATED, PQ, PV, SLACK
-from casa_dyn.case.validate import check_topology, islands
+from casa_dyn.case.validate import check_case, check_topology, islands
 from casa_dyn.errors import CaseError, PowerFlowError
 from casa_dyn.linalg.backend import get_backend
 from casa_dyn.network._newton import NewtonOutcome, jacobian_pattern, newton
@@ -81,6 +84,8 @@ class PowerFlowResult:
     branch_q_to_mvar: np.ndarray
     losses_mw: float
     losses_mvar: float
+    #: HVDC part (``casa_dyn.network.dc.dcflow.DcResult``) when the case has converters
+    dc: object = None
 
     def v_complex(self) -> np.ndarray:
         """Complex bus voltages (pu), case["bus"] order."""
@@ -111,7 +116,7 @@ class PowerFlowResult:
                              self.branch_p_to_mw, self.branch_q_to_mvar)],
             "losses_mw": float(self.losses_mw),
             "losses_mvar": float(self.losses_mvar),
-        }
+        } | ({"dc": self.dc.to_dict()} if self.dc is not None else {})
 
 
 # ---------------------------------------------------------------------------- network data
@@ -194,6 +199,13 @@ def _check_islands(case, labels, n_isl, slack, has_gen):
     raise PowerFlowError("every AC island needs one slack bus with an in-service generator")
 
 
+def _raise_case_problems(case: Case) -> None:
+    """Raise ``CaseError`` with the validator's located problems, if it finds any."""
+    problems = check_case(case)
+    if problems:
+        raise CaseError(problems)
+
+
 def _initial_state(net: _Network, case: Case, flat: bool):
     bus = case["bus"]
     if flat:
@@ -215,9 +227,19 @@ def solve_power_flow(case: Case, options: PowerFlowOptions | None = None,
     converge, unless ``raise_on_failure`` is False; then the result has ``converged=False``.
     """
     options = options or PowerFlowOptions()
-    net = _prepare(case)
-    pat = jacobian_pattern(build_ybus(case, net.br))
     lu = get_backend(options.backend)
+    try:
+        with np.errstate(divide="ignore", invalid="ignore"):  # zero impedances: reported below
+            net = _prepare(case)
+            ybus = build_ybus(case, net.br)
+    except (KeyError, IndexError, ZeroDivisionError, FloatingPointError):
+        _raise_case_problems(case)  # dangling references and the like: say where
+        raise
+    if not np.all(np.isfinite(ybus.data)):
+        _raise_case_problems(case)
+        raise PowerFlowError("the bus admittance matrix has non-finite entries")
+    pat = jacobian_pattern(ybus)
+    dc = _dc_coupling(case, net)  # None without in-service HVDC converters
     vm, va = _initial_state(net, case, options.flat_start)
     pv = net.ctrl & ~net.slack
     at_limit = np.zeros(len(pv), dtype=np.int8)   # +1 held at Q max, -1 at Q min
@@ -228,24 +250,41 @@ def solve_power_flow(case: Case, options: PowerFlowOptions | None = None,
         vm = np.where(pv, net.vm_set, vm)
         out = newton(pat, lu, vm, va, net.p_spec, net.q_fixed + q_lim,
                      net.active & ~net.slack, net.active & ~net.slack & ~pv,
-                     options.tol_pu, int(options.max_iter), net.bus_ids)
+                     options.tol_pu, int(options.max_iter), net.bus_ids,
+                     injection=None if dc is None else dc.injection)
         total += out.iterations
-        if not out.converged or not options.enforce_q_limits:
+        if not out.converged:
             break
         vm, va = out.vm, out.va
-        switched = _switch_at_q_limits(net, out, pv, at_limit, returns)
-        if not switched:
+        switched = options.enforce_q_limits and _switch_at_q_limits(net, out, pv, at_limit,
+                                                                    returns)
+        dc_changed = dc is not None and dc.settle(out.vm)  # HVDC taps and mode switches
+        if not (switched or dc_changed):
             break
     else:
         out.status = "limits"
-        out.detail = (f"reactive limits did not settle after {MAX_Q_PASSES} passes "
-                      f"(generator buses keep switching between PV and PQ)")
+        out.detail = (f"reactive limits or HVDC controls did not settle after {MAX_Q_PASSES} "
+                      f"passes (generator buses keep switching between PV and PQ, or "
+                      f"converter taps keep moving)")
     result = _result(case, net, out, pv, at_limit, total)
+    if dc is not None and result.converged:
+        result.dc = dc.result(out.vm)  # raises PowerFlowError without a DC operating point
     if not result.converged and raise_on_failure:
         err = PowerFlowError(result.message)
         err.result = result
         raise err
     return result
+
+
+def _dc_coupling(case: Case, net: _Network):
+    """The HVDC converters as voltage-dependent injections (``casa_dyn.network.dc``)."""
+    from casa_dyn.network.dc.dcflow import has_dc
+
+    if not has_dc(case):
+        return None
+    from casa_dyn.network.dc.coupling import DcCoupling
+
+    return DcCoupling(case, lambda ids: positions(case, ids), len(net.bus_ids), net.base_mva)
 
 
 def _switch_at_q_limits(net, out: NewtonOutcome, pv, at_limit, returns) -> bool:

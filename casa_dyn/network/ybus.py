@@ -47,8 +47,18 @@ def bus_index(case: Case) -> dict[int, int]:
 
 
 def positions(case: Case, bus_ids) -> np.ndarray:
-    idx = bus_index(case)
-    return np.array([idx[int(b)] for b in bus_ids], dtype=np.int64)
+    """Bus positions of ``bus_ids`` (vectorised; ``KeyError`` for an unknown id).  With
+    duplicate bus ids the last row wins, as in ``bus_index``."""
+    ids = np.asarray(case["bus"]["id"], dtype=np.int64)
+    query = np.asarray(bus_ids, dtype=np.int64).ravel()
+    if len(query) == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(ids, kind="stable")
+    k = np.searchsorted(ids[order], query, side="right") - 1
+    found = (k >= 0) & (ids[order][np.maximum(k, 0)] == query)
+    if not found.all():
+        raise KeyError(int(query[~found][0]))
+    return order[k].astype(np.int64)
 
 
 def branches(case: Case) -> Branches:
