@@ -3,12 +3,44 @@
 Every compiled kernel in casa_dyn is decorated with ``njit`` from here: nopython mode,
 ``cache=True`` so a second process does not compile again, and fastmath off because the
 Newton iterations rely on IEEE semantics for NaN detection.
+
+Numba keys a cached function on its own file's timestamp only, so a cached time loop would
+keep calling an *old* model kernel after that model's file changed.  We therefore put the disk
+cache in a folder named by a fingerprint of every casa_dyn source file: any change to the
+compiled code (an upgrade, an edit) starts a fresh cache.  Base folder: ``$CASA_DYN_CACHE_DIR``, else
+``$NUMBA_CACHE_DIR``, else ``~/.cache/casa_dyn/numba``.
 """
 from __future__ import annotations
+
+import hashlib
+import os
+import pathlib
 
 import numba
 
 DEFAULTS = dict(cache=True, nogil=True, fastmath=False, error_model="numpy", boundscheck=False)
+
+
+def source_fingerprint() -> str:
+    """SHA-1 over the relative path and bytes of every casa_dyn source file that holds compiled
+    code (mentions ``njit``); edits to the CLI, I/O or studies keep the cache."""
+    root = pathlib.Path(__file__).resolve().parent
+    h = hashlib.sha1()
+    for path in sorted(root.rglob("*.py")):
+        data = path.read_bytes()
+        if b"njit" in data:
+            h.update(str(path.relative_to(root)).encode())
+            h.update(data)
+    return h.hexdigest()[:16]
+
+
+def cache_dir() -> str:
+    base = (os.environ.get("CASA_DYN_CACHE_DIR") or os.environ.get("NUMBA_CACHE_DIR")
+            or os.path.join(os.path.expanduser("~"), ".cache", "casa_dyn", "numba"))
+    return os.path.join(base, source_fingerprint())
+
+
+numba.config.CACHE_DIR = cache_dir()
 
 
 def njit(*args, **kwargs):

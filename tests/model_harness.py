@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from casa_dyn.solver.kernel import eval_system
+from casa_dyn.solver.workspace import evaluate
 
 FD_STEP = 1e-6
 #: |analytic - FD| <= ATOL + RTOL * |FD|  (central differences: error ~ h^2 * f''')
@@ -72,13 +72,9 @@ def check_family_jacobian(sysm, fam_name, seed=0, n_points=3, scale=0.05):
 
 
 def full_residual(sysm, z=None):
-    z = sysm.z0 if z is None else z
-    F = sysm.family_tuple()
-    net = (sysm.ybus.indptr.astype(np.int64), sysm.ybus.indices.astype(np.int64), sysm.yg, sysm.yb, sysm.npos)
-    rg = np.zeros(sysm.n)
-    jd = np.zeros(sysm.ai.size)
-    eval_system(0.0, z, net, F, rg, jd, True)
-    return rg, jd
+    """Right-hand sides and Jacobian values of the assembled system (through the one compiled
+    entry point, so tests do not compile a second copy of every model)."""
+    return evaluate(sysm, z, 0.0, jac=True)
 
 
 def check_system_jacobian(sysm, seed=0, scale=0.02):

@@ -28,7 +28,14 @@ from typing import Callable
 
 import numpy as np
 
+from numba import types
+
 from casa_dyn._jit import njit
+
+#: the one signature of every model kernel (arrays C-contiguous), and of discrete updates
+_F1, _F2, _F3, _I2 = types.float64[::1], types.float64[:, ::1], types.float64[:, :, ::1], types.int64[:, ::1]
+EVAL_SIG = types.void(types.float64, _F1, _F2, _I2, _F2, _F3, _F2, types.boolean)
+DISC_SIG = types.int64(types.float64, _F1, _F2, _I2, _F2)
 
 #: unit-level signal names a model may read or own (created per generating unit)
 SIGNALS = ("efd", "pm", "vs")

@@ -22,10 +22,10 @@ _GEN = (("delta_deg", "deg", "delta", "deg"), ("speed_pu", "pu", "omega", "one")
 class Channel:
     name: str
     unit: str
-    kind: str         # bus | gen | system
+    kind: str         # bus | gen | system | var | conv | dcnode
     element: int      # element id (0 for system)
     inputs: tuple     # positions in the recorded raw vector
-    op: str           # vm | va | scale | coi
+    op: str           # vm | va | scale | coi | diff | gamma
     scale: float = 1.0
 
 
@@ -58,6 +58,7 @@ def plan(sysm, patterns=()) -> tuple[np.ndarray, list[Channel]]:
     if len(sysm.unit_gen_row) and wanted("system/coi_freq_hz"):
         ins = tuple(slot(sysm.units[u]["omega"]) for u in range(len(sysm.units)))
         chans.append(Channel("system/coi_freq_hz", "Hz", "system", 0, ins, "coi", float(case.freq_hz)))
+    chans += _hvdc(sysm, wanted, slot)
     # any DAE variable on request: ``var/<variable name>`` (e.g. ``var/tgov1/2/x1``); never in
     # the default set, as a large case has hundreds of thousands of them
     for pat in (p for p in patterns if p.startswith("var/")):
@@ -66,6 +67,45 @@ def plan(sysm, patterns=()) -> tuple[np.ndarray, list[Channel]]:
                 chans.append(Channel(f"var/{vname}", "", "var", 0, (slot(i),), "scale", 1.0))
     sel = np.array(sorted(raw, key=raw.get), dtype=np.int64)
     return sel, chans
+
+
+#: converter quantities: (channel suffix, unit, local variable(s), op, scale).  ``gamma`` is
+#: 180 - alpha - mu (the extinction angle; for a rectifier the angle the valves would have)
+_CONV = (("alpha_deg", "deg", ("alpha",), "scale", 180.0 / np.pi),
+         ("gamma_deg", "deg", ("alpha", "mu"), "gamma", 180.0 / np.pi),
+         ("mu_deg", "deg", ("mu",), "scale", 180.0 / np.pi),
+         ("vd_kv", "kV", ("v_p", "v_n"), "diff", 1.0),
+         ("id_ka", "kA", ("id",), "scale", 1.0),
+         ("p_ac_mw", "MW", ("p",), "scale", 1.0),
+         ("q_ac_mvar", "Mvar", ("q",), "scale", 1.0),
+         ("mode", "", ("mode",), "scale", 1.0),
+         ("vdcol", "", ("vdcol",), "scale", 1.0),
+         ("blocked", "", ("blocked",), "scale", 1.0),
+         ("bypassed", "", ("bypassed",), "scale", 1.0),
+         ("cf", "", ("cf",), "scale", 1.0))
+
+
+def _hvdc(sysm, wanted, slot) -> list:
+    """``conv/<id>/...`` per LCC converter (P and Q drawn from the AC bus; mode codes in
+    docs/hvdc.md) and ``dcnode/<id>/v_kv`` per DC node."""
+    out = []
+    fams = {f.spec.name: f for f in sysm.families if f.spec.family == "hvdc"}
+    f = fams.get("lcc")
+    if f is not None:
+        cols = f.spec.cols
+        for u, cid in enumerate(f.ids):
+            for q, unit, var, op, scale in _CONV:
+                name = f"conv/{cid}/{q}"
+                if wanted(name):
+                    ins = tuple(slot(int(f.col[u, cols.index(v)])) for v in var)
+                    out.append(Channel(name, unit, "conv", int(cid), ins, op, scale))
+    f = fams.get("dc_node")
+    if f is not None:
+        for u, nid in enumerate(f.ids):
+            name = f"dcnode/{nid}/v_kv"
+            if nid > 0 and wanted(name):
+                out.append(Channel(name, "kV", "dcnode", int(nid), (slot(int(f.col[u, 0])),), "scale", 1.0))
+    return out
 
 
 def compute(raw_z: np.ndarray, chans: list[Channel], coi_weights: np.ndarray) -> np.ndarray:
@@ -78,6 +118,10 @@ def compute(raw_z: np.ndarray, chans: list[Channel], coi_weights: np.ndarray) ->
             out[:, j] = np.degrees(np.arctan2(raw_z[:, c.inputs[1]], raw_z[:, c.inputs[0]]))
         elif c.op == "scale":
             out[:, j] = raw_z[:, c.inputs[0]] * c.scale
+        elif c.op == "diff":
+            out[:, j] = (raw_z[:, c.inputs[0]] - raw_z[:, c.inputs[1]]) * c.scale
+        elif c.op == "gamma":
+            out[:, j] = 180.0 - (raw_z[:, c.inputs[0]] + raw_z[:, c.inputs[1]]) * c.scale
         elif c.op == "coi":
             w = coi_weights
             out[:, j] = c.scale * (raw_z[:, list(c.inputs)] @ w) / w.sum()

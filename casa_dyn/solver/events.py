@@ -67,7 +67,12 @@ class SetpointChange:
     delta: float
 
 
-EVENT_TYPES = (BusFault, BranchTrip, GenTrip, LoadChange, SetpointChange)
+from casa_dyn.solver import hvdc_events as _hvdc  # noqa: E402
+from casa_dyn.solver.hvdc_events import (  # noqa: E402,F401  (re-exported event types)
+    DcLineFault, ForcedCommutationFailure, PoleBlock, PowerOrderChange,
+)
+
+EVENT_TYPES = (BusFault, BranchTrip, GenTrip, LoadChange, SetpointChange) + _hvdc.HVDC_EVENT_TYPES
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,8 @@ def actions(events) -> list[Action]:
             out.append(Action(e.t_s, "load_scale", e))
         elif isinstance(e, SetpointChange):
             out.append(Action(e.t_s, "setpoint", e))
+        elif isinstance(e, _hvdc.HVDC_EVENT_TYPES):
+            out += [Action(t, kind, e) for t, kind in _hvdc.actions(e)]
         else:
             raise ScenarioError(f"unknown event type {type(e).__name__}")
     return sorted(out, key=lambda a: a.t_s)
@@ -105,7 +112,7 @@ def check_events(case, events, t_end_s: float) -> None:
     ids = {t: set(case[t]["id"].tolist()) for t in ("bus", "line", "transformer", "generator", "load")}
     for k, e in enumerate(events):
         label = f"event {k + 1} ({type(e).__name__})"
-        times = [getattr(e, a) for a in ("t_s", "t_on_s", "t_off_s", "t_reclose_s") if getattr(e, a, None) is not None]
+        times = [getattr(e, a) for a in ("t_s", "t_on_s", "t_off_s", "t_reclose_s", "t_deblock_s") if getattr(e, a, None) is not None]
         for tv in times:
             if not (0.0 <= tv <= t_end_s):
                 errs.append(f"{label}: time {tv} s outside the run [0, {t_end_s}] s")
@@ -134,6 +141,8 @@ def check_events(case, events, t_end_s: float) -> None:
                 errs.append(f"{label}: generator {e.gen} does not exist")
             if e.signal not in ("vref", "pref"):
                 errs.append(f"{label}: signal must be 'vref' or 'pref', not {e.signal!r}")
+        elif isinstance(e, _hvdc.HVDC_EVENT_TYPES):
+            errs += _hvdc.check(case, e, label)
     if errs:
         raise ScenarioError("invalid events:\n" + "\n".join(f"  - {m}" for m in errs))
 
@@ -176,6 +185,8 @@ def apply(sysm, state, action: Action) -> None:
         _scale_loads(sysm, e.load, e.scale)
     elif action.kind == "setpoint":
         _setpoint(sysm, e)
+    elif action.kind.startswith("hvdc_"):
+        _hvdc.apply(sysm, action.kind, e, action.t_s)
 
 
 def _bus_pos(sysm, bus_id):

@@ -16,6 +16,10 @@ Method (Milano, Power System Modelling and Scripting, 2010, ch. 7; Stott, Proc. 
 
 Everything per step and per iteration is here, in compiled code; Python runs only between
 event segments.
+
+Compile time: Numba re-optimizes every callee linked into a compiled entry point, so the model
+kernels are called through function pointers (``fns``: typed lists from
+``casa_dyn.models._dispatch.function_tables``) and Python enters through one function, ``run``.
 """
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ import numpy as np
 
 from casa_dyn._jit import njit
 from casa_dyn.linalg.klu_numba import klu_refactor, klu_solve
-from casa_dyn.models._dispatch import eval_families, update_discrete
+from casa_dyn.models.base import scatter
 
 # options vector (float64) indices
 O_TOL, O_MAXIT, O_RCOND, O_HMIN, O_LOS_RAD, O_DT_OUT = range(6)
@@ -39,7 +43,7 @@ OK, FAILED, LOSS_OF_SYNC, OUT_FULL = 0, 1, 2, 3
 
 
 @njit
-def eval_system(t, z, net, F, rg, jd, want_jac):
+def eval_system(t, z, net, F, fns, rg, jd, want_jac):
     """Right-hand sides of all rows into ``rg`` (and, if asked, Jacobian values into ``jd``)."""
     yptr, yind, yg, yb, npos = net
     rg[:] = 0.0
@@ -64,11 +68,28 @@ def eval_system(t, z, net, F, rg, jd, want_jac):
                 jd[npos[k, 3]] += g
         rg[2 * i] += ar
         rg[2 * i + 1] += ai
-    eval_families(t, z, F, rg, jd, want_jac)
+    evf = fns[0]
+    for k in range(len(F)):
+        f = F[k]
+        if f[0].shape[0] > 0:
+            evf[k](t, z, f[0], f[1], f[3], f[4], f[5], want_jac)
+            scatter(f, rg, jd, want_jac)
 
 
 @njit
-def newton(t, h, mode, z, zold, rold, net, F, lin, work, opt, cnt, ts):
+def update_discrete(t, z, F, fns):
+    """Limiter flags and timers of every family between steps; how many changed."""
+    dcf = fns[1]
+    n = 0
+    for k in range(len(F)):
+        f = F[k]
+        if f[0].shape[0] > 0:
+            n += dcf[k](t, z, f[0], f[1], f[5])
+    return n
+
+
+@njit
+def newton(t, h, mode, z, zold, rold, net, F, fns, lin, work, opt, cnt, ts):
     """Solve one step (mode 0 trapezoid, 1 backward Euler, 2 algebraic re-solve); True if
     converged.  On return ``work[0]`` (rg) holds the right-hand sides at the final ``z``."""
     ap, ai, jd, diag, rowof, isdiff, common, handles = lin
@@ -83,7 +104,7 @@ def newton(t, h, mode, z, zold, rold, net, F, lin, work, opt, cnt, ts):
     prev = np.inf
     for it in range(maxit + 1):
         need = cnt[C_REFRESH] != 0
-        eval_system(t, z, net, F, rg, jd, need)
+        eval_system(t, z, net, F, fns, rg, jd, need)
         fn = 0.0
         for i in range(n):
             if isdiff[i] != 0:
@@ -100,7 +121,7 @@ def newton(t, h, mode, z, zold, rold, net, F, lin, work, opt, cnt, ts):
         if not need and fn > 0.5 * prev:
             # slow convergence: refresh the Jacobian at this iterate (full Newton from here)
             cnt[C_REFRESH] = 1
-            eval_system(t, z, net, F, rg, jd, True)
+            eval_system(t, z, net, F, fns, rg, jd, True)
             need = True
         if need:
             for k in range(jd.size):
@@ -159,7 +180,7 @@ def max_angle_sep(z, sync):
 
 
 @njit
-def integrate(t0, t1, h_nom, z, rold, zold, net, F, lin, work, opt, cnt, ts, sel, out_t, out_z, sync):
+def integrate(t0, t1, h_nom, z, rold, zold, net, F, fns, lin, work, opt, cnt, ts, sel, out_t, out_z, sync):
     """Advance from ``t0`` to exactly ``t1``.  Returns (code, t reached)."""
     t = t0
     h = h_nom
@@ -177,7 +198,7 @@ def integrate(t0, t1, h_nom, z, rold, zold, net, F, lin, work, opt, cnt, ts, sel
         if t + hh > t1 - 1e-6 * h_nom:
             hh = t1 - t  # land exactly on the segment end (an event or t_end)
         zold[:] = z
-        ok = newton(t + hh, hh, mode, z, zold, rold, net, F, lin, work, opt, cnt, ts)
+        ok = newton(t + hh, hh, mode, z, zold, rold, net, F, fns, lin, work, opt, cnt, ts)
         if not ok:
             z[:] = zold
             cnt[C_FAILS] += 1
@@ -192,13 +213,13 @@ def integrate(t0, t1, h_nom, z, rold, zold, net, F, lin, work, opt, cnt, ts, sel
         cnt[C_STEPS] += 1
         rold[:] = rg
         cnt[C_BE_NEXT] = 0
-        if update_discrete(t, z, F) > 0:
+        if update_discrete(t, z, F, fns) > 0:
             # a limiter changed state: the next step is backward Euler with a new Jacobian,
             # from right-hand sides evaluated at the (possibly clamped) point
             cnt[C_DISC] += 1
             cnt[C_BE_NEXT] = 1
             cnt[C_REFRESH] = 1
-            eval_system(t, z, net, F, rg, lin[2], False)
+            eval_system(t, z, net, F, fns, rg, lin[2], False)
             rold[:] = rg
         if t >= ts[T_NEXT_OUT] - 1e-6 * h_nom:
             if not record(t, z, sel, out_t, out_z, cnt):
@@ -218,13 +239,38 @@ def integrate(t0, t1, h_nom, z, rold, zold, net, F, lin, work, opt, cnt, ts, sel
 
 
 @njit
-def resolve_algebraic(t, z, rold, zold, net, F, lin, work, opt, cnt, ts):
+def resolve_algebraic(t, z, rold, zold, net, F, fns, lin, work, opt, cnt, ts):
     """At an event instant: keep the states, re-solve the algebraic variables (c = 0)."""
     zold[:] = z
     cnt[C_REFRESH] = 1
-    ok = newton(t, 0.0, 2, z, zold, rold, net, F, lin, work, opt, cnt, ts)
+    ok = newton(t, 0.0, 2, z, zold, rold, net, F, fns, lin, work, opt, cnt, ts)
     if ok:
         rold[:] = work[0]
     cnt[C_REFRESH] = 1
     cnt[C_BE_NEXT] = 1
     return ok
+
+
+TASK_INTEGRATE, TASK_RESOLVE, TASK_EVAL, TASK_EVAL_JAC, TASK_RECORD = range(5)
+
+
+@njit
+def run(task, t0, t1, h, z, rold, zold, net, F, fns, lin, work, opt, cnt, ts, sel, out_t, out_z, sync):
+    """The single compiled entry point.  Returns (code, t):
+
+    * ``TASK_INTEGRATE``: advance from t0 to exactly t1 with step h;
+    * ``TASK_RESOLVE``:  re-solve the algebraic variables at t0 (an event instant);
+    * ``TASK_EVAL`` / ``TASK_EVAL_JAC``: right-hand sides into ``work[0]`` (and Jacobian values
+      into ``lin[2]``) at ``z``;
+    * ``TASK_RECORD``: append ``z[sel]`` at t0 to the output buffers.
+    """
+    if task == TASK_INTEGRATE:
+        return integrate(t0, t1, h, z, rold, zold, net, F, fns, lin, work, opt, cnt, ts, sel, out_t, out_z, sync)
+    if task == TASK_RESOLVE:
+        ok = resolve_algebraic(t0, z, rold, zold, net, F, fns, lin, work, opt, cnt, ts)
+        return (OK if ok else FAILED), t0
+    if task == TASK_EVAL or task == TASK_EVAL_JAC:
+        eval_system(t0, z, net, F, fns, work[0], lin[2], task == TASK_EVAL_JAC)
+        return OK, t0
+    ok = record(t0, z, sel, out_t, out_z, cnt)
+    return (OK if ok else OUT_FULL), t0

@@ -46,7 +46,15 @@ class Family:
         nr, nc = len(s.rows), len(s.cols)
         r = np.zeros((self.n, nr))
         jl = np.zeros((self.n, nr, nc))
+        # the arrays themselves (not copies): events change p in place between segments
         return (self.p, self.col, self.rowg, r, jl, self.ds, self.pos, self.mr, self.mc)
+
+    def normalize(self) -> None:
+        """C-contiguous arrays of the dtypes the compiled kernels' signature fixes."""
+        c = np.ascontiguousarray
+        self.p, self.ds = c(self.p, dtype=np.float64), c(self.ds, dtype=np.float64)
+        self.col, self.rowg = c(self.col, dtype=np.int64), c(self.rowg, dtype=np.int64)
+        self.pos, self.mr, self.mc = c(self.pos, dtype=np.int64), c(self.mr, dtype=np.int64), c(self.mc, dtype=np.int64)
 
 
 @dataclass
@@ -243,6 +251,8 @@ def build_system(case: Case, pf, wb_override: float | None = None) -> System:
     sysm.meta["shared"] = alloc.shared
     _isolated_buses(case, sysm)
     _pattern(sysm)
+    for f in families:
+        f.normalize()
     for i, value in alloc.init.items():
         sysm.z0[i] = value
     _initialize(sysm, pf, wb_override)

@@ -19,6 +19,7 @@ from casa_dyn.solver import channels as ch
 from casa_dyn.solver import kernel as K
 from casa_dyn.solver.events import actions, apply, check_events
 from casa_dyn.solver.layout import System, build_system
+from casa_dyn.solver.workspace import Workspace
 from casa_dyn.solver.options import SimOptions
 from casa_dyn.solver.results import COMPLETED, FAILED, UNSTABLE, Results
 
@@ -46,69 +47,57 @@ def simulate(case, events=(), options: SimOptions | None = None, pf=None, system
         pf = solve_power_flow(case)
     sysm = system or build_system(case, pf)
     h = float(opts.step_s(case.freq_hz))
-    z = sysm.z0.copy()
-    F = sysm.family_tuple()
-    net = (sysm.ybus.indptr.astype(np.int64), sysm.ybus.indices.astype(np.int64), sysm.yg, sysm.yb, sysm.npos)
-    common, handles = klu_numba.new_buffers()
-    jd = np.zeros(sysm.ai.size)
-    lin = (sysm.ap, sysm.ai, jd, sysm.diag, sysm.rowof, sysm.is_diff, common, handles)
-    n = sysm.n
-    work = (np.zeros(n), np.zeros(n), np.zeros(n))
-    rold, zold = np.zeros(n), np.zeros(n)
     acts = actions(events)
     n_steps_est = int(np.ceil(opts.t_end_s / h)) + 1
     n_out = n_steps_est // max(opts.decimation, 1) + 3 * len(acts) + 8
     sel, chans = ch.plan(sysm, opts.channels)
-    out_t, out_z = np.zeros(n_out), np.zeros((n_out, sel.size))
     opt = np.array([opts.tol, opts.max_iter, opts.rcond_min, opts.dt_min_s,
                     np.radians(opts.loss_of_sync_deg), h * max(opts.decimation, 1)])
-    cnt = np.zeros(K.N_COUNTERS, dtype=np.int64)
-    ts = np.array([np.nan, h * max(opts.decimation, 1)])
     state = _run_state(sysm)
-    sync = (state.sync_idx, state.sync_w)
+    ws = Workspace(sysm, opt, sel, n_out, (state.sync_idx, state.sync_w))
+    cnt, z = ws.cnt, ws.z
 
     status, message, t = COMPLETED, "", 0.0
     try:
-        if not klu_numba.klu_analyze(common, sysm.ap, sysm.ai, handles):
+        if not klu_numba.klu_analyze(ws.common, sysm.ap, sysm.ai, ws.handles):
             raise ModelInitError("symbolic analysis of the Jacobian failed")
-        _check_initial_point(sysm, z, net, F, work, jd)
-        K.eval_system(0.0, z, net, F, work[0], jd, False)
-        rold[:] = work[0]
-        K.record(0.0, z, sel, out_t, out_z, cnt)
+        ws.call(K.TASK_EVAL, 0.0)
+        _check_initial_point(sysm, ws.work[0])
+        ws.rold[:] = ws.work[0]
+        ws.call(K.TASK_RECORD, 0.0)
         cnt[K.C_BE_NEXT] = 0
         cnt[K.C_REFRESH] = 1
         bounds = sorted({a.t_s for a in acts if a.t_s < opts.t_end_s} | {opts.t_end_s})
         for t_next in bounds:
             if t_next > t:
-                code, t = K.integrate(float(t), float(t_next), float(h), z, rold, zold, net, F, lin, work, opt, cnt, ts,
-                                      sel, out_t, out_z, sync)
+                code, t = ws.call(K.TASK_INTEGRATE, t, t_next, h)
                 if code != K.OK:
                     status, message = _stop_reason(code, t, opts)
                     break
             due = [a for a in acts if abs(a.t_s - t_next) < 1e-12 and a.t_s < opts.t_end_s]
             if not due:
                 continue
-            if cnt[K.C_NOUT] == 0 or out_t[cnt[K.C_NOUT] - 1] != t:
-                K.record(t, z, sel, out_t, out_z, cnt)  # the t- point
+            if cnt[K.C_NOUT] == 0 or ws.out_t[cnt[K.C_NOUT] - 1] != t:
+                ws.call(K.TASK_RECORD, t)  # the t- point
             for a in due:
                 apply(sysm, state, a)
-            if not K.resolve_algebraic(float(t), z, rold, zold, net, F, lin, work, opt, cnt, ts):
+            if ws.call(K.TASK_RESOLVE, t)[0] != K.OK:
                 status, message = FAILED, (f"t = {t:.4f} s: the network equations have no solution after "
                                            f"{', '.join(a.kind for a in due)} (Newton did not converge)")
                 break
-            K.record(t, z, sel, out_t, out_z, cnt)
+            ws.call(K.TASK_RECORD, t)
     finally:
-        klu_numba.klu_free(common, handles)
+        ws.free()
     k = int(cnt[K.C_NOUT])
     weights = _coi_weights(sysm)
-    data = ch.compute(out_z[:k], chans, weights)
+    data = ch.compute(ws.out_z[:k], chans, weights)
     counters = {"steps": cnt[K.C_STEPS], "newton_iterations": cnt[K.C_ITERS],
                 "factorizations": cnt[K.C_FACTS], "step_failures": cnt[K.C_FAILS],
                 "limiter_changes": cnt[K.C_DISC]}
     meta = {"case_name": case.name, "case_hash": case.content_hash(), "software_version": casa_dyn.__version__,
             "options": opts.to_dict(), "events": [_event_dict(e) for e in events], "dt_s": h,
-            "n_variables": n, "jacobian_nnz": int(sysm.ai.size)}
-    return Results(t_s=out_t[:k].copy(), data=data, names=[c.name for c in chans], units=[c.unit for c in chans],
+            "n_variables": sysm.n, "jacobian_nnz": int(sysm.ai.size)}
+    return Results(t_s=ws.out_t[:k].copy(), data=data, names=[c.name for c in chans], units=[c.unit for c in chans],
                    kinds=[c.kind for c in chans], elements=np.array([c.element for c in chans], dtype=np.int64),
                    status=status, message=message or f"completed at t = {t:.4f} s", t_stop_s=t,
                    counters=counters, wall_s=time.perf_counter() - wall0, meta=meta)
@@ -133,9 +122,7 @@ def _coi_weights(sysm: System) -> np.ndarray:
     return w
 
 
-def _check_initial_point(sysm, z, net, F, work, jd) -> None:
-    rg = work[0]
-    K.eval_system(0.0, z, net, F, rg, jd, False)
+def _check_initial_point(sysm, rg) -> None:
     bad = np.flatnonzero(~(np.abs(rg) < INIT_RESIDUAL_TOL))
     if len(bad):
         worst = bad[np.argsort(-np.nan_to_num(np.abs(rg[bad]), nan=np.inf))][:10]
