@@ -114,6 +114,121 @@ def run(case, scenario, fault, trip_branch, trip_gen, t_end_s, dt_s, decimation,
         raise SystemExit(1)
 
 
+@cli.command()
+@click.argument("case", type=_CASE)
+@click.option("--band", "band", default="0.1:2.5", show_default=True,
+              help="Frequency band LOW:HIGH in Hz (table; band search for large systems).")
+@click.option("--method", type=click.Choice(["auto", "dense", "band"]), default="auto", show_default=True,
+              help="dense: every eigenvalue; band: sparse shift-invert search of the band.")
+@click.option("--top", "n_top", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Rows in the table of least-damped modes.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False), help="Modes HDF5 file.")
+@click.option("--vectors", is_flag=True, help="Also write right and left eigenvectors to the HDF5 file.")
+@click.option("--plot", "fig", type=click.Path(dir_okay=False), help="Eigenvalue plot (PNG, PDF, SVG).")
+def modes(case, band, method, n_top, as_json, out, vectors, fig):
+    """Small-signal stability: eigenvalues, damping, participation and mode shapes."""
+    from casa_dyn.io import read_case
+    from casa_dyn.study.modes import ModeOptions, analyze_modes, format_mode_table, mode_table, parse_band
+
+    res = analyze_modes(read_case(case), ModeOptions(band_hz=parse_band(band), method=method))
+    table = mode_table(res, n=n_top)
+    if out:
+        from casa_dyn.io.h5modes import write_modes
+
+        write_modes(res, out, table=table, vectors=vectors)
+    if fig:
+        from casa_dyn.io.plots import plot_eigenvalues
+
+        plot_eigenvalues(res, fig, table=table)
+    if as_json:
+        click.echo(json.dumps({**res.summary(), "modes": table, "output": out, "plot": fig}))
+    else:
+        click.echo(format_mode_table(res, table))
+
+
+@cli.command()
+@click.argument("study", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False), required=True, help="Output folder.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Local worker processes (default: CPU count; 1 = run in this process); with "
+                   "--scheduler local, the number of Dask workers.")
+@click.option("--scheduler", help="Dask scheduler address (tcp://host:port), or 'local' for a local Dask cluster.")
+@click.option("--shard", help="Run only the I-th of N disjoint slices (1-based), e.g. 3/8 (SLURM job arrays).")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def batch(study, out_dir, workers, scheduler, shard, no_progress):
+    """Run every scenario of a study once (resumable) and write the summary table."""
+    import os
+
+    from casa_dyn.study.batch import BatchOptions, parse_shard, run_batch
+
+    n = workers or (2 if scheduler == "local" else (os.cpu_count() or 1))
+    opts = BatchOptions(workers=n, scheduler=scheduler, shard=parse_shard(shard) if shard else None,
+                        progress=not no_progress)
+    report = run_batch(study, out_dir, opts)
+    click.echo(report.line())
+    if report.infra_errors:
+        for e in report.infra_errors[:10]:
+            click.echo(f"  no result: {e}", err=True)
+        raise click.ClickException(f"{len(report.infra_errors)} task(s) have no result; run the same command "
+                                   "again to retry them")
+
+
+@cli.command()
+@click.argument("results", type=click.Path(dir_okay=False))
+@click.option("--case", "case_path", type=_CASE, help="Case file, for the inertia weights of the centre of "
+              "inertia (not needed for batch result files, which store them).")
+@click.option("--rocof-window", "rocof_window_s", type=click.FloatRange(min=0.0, min_open=True), default=0.5,
+              show_default=True, help="RoCoF averaging window, s.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def metrics(results, case_path, rocof_window_s, as_json):
+    """Stability metrics of a results file (angles, frequency, voltage, HVDC)."""
+    from casa_dyn.study.metrics import METRICS
+    from casa_dyn.study.commands import metrics_of_file
+
+    m, weighting = metrics_of_file(results, case_path, rocof_window_s)
+    if as_json:
+        click.echo(json.dumps({**m, "coi_weighting": weighting}))
+        return
+    click.echo(f"{results}: COI weights: {weighting}")
+    for name, unit, doc in METRICS:
+        v = m[name]
+        text = "n/a" if v is None else (f"{v:.6g}" if isinstance(v, float) else str(v))
+        click.echo(f"  {name:<20} {text:>12} {unit:<5} {doc}")
+
+
+@cli.command()
+@click.argument("case", type=_CASE)
+@click.option("--fault-bus", type=int, required=True, help="Bus of the three-phase fault.")
+@click.option("--trip-branch", help="Branch opened at clearing: ID (a line) or transformer:ID; "
+              "default: the fault is cleared without tripping anything.")
+@click.option("--tol-ms", type=click.FloatRange(min=0.0, min_open=True), default=1.0, show_default=True,
+              help="Tolerance (grid step) of the clearing time, ms.")
+@click.option("--t-fault", "t_on_s", type=click.FloatRange(min=0.0), default=1.0, show_default=True,
+              help="Fault instant, s.")
+@click.option("--max-clearing-ms", type=click.FloatRange(min=0.0, min_open=True), default=1000.0,
+              show_default=True, help="Largest clearing time tried, ms.")
+@click.option("--t-end", "t_end_s", type=click.FloatRange(min=0.0, min_open=True),
+              help="Simulated time, s (default: fault + largest clearing time + 3 s).")
+@click.option("--dt", "dt_s", type=click.FloatRange(min=0.0, min_open=True), help="Step, s (default half a cycle).")
+@click.option("--dynamics", type=click.Choice(["classical", "full"]),
+              help="Replace the case's dynamic data by a typical preset.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def cct(case, fault_bus, trip_branch, tol_ms, t_on_s, max_clearing_ms, t_end_s, dt_s, dynamics, as_json):
+    """Critical clearing time of a fault, by bisection between a stable and an unstable run."""
+    from casa_dyn.io import read_case
+    from casa_dyn.study.commands import cct_for_case
+
+    r = cct_for_case(read_case(case), fault_bus, trip_branch, tol_s=tol_ms / 1000.0, t_on_s=t_on_s,
+                     max_clearing_s=max_clearing_ms / 1000.0, t_end_s=t_end_s, dt_s=dt_s, dynamics=dynamics)
+    if as_json:
+        click.echo(json.dumps(r.to_dict()))
+    else:
+        click.echo(f"{r.status}: {r.message}")
+    if r.status != "found":
+        raise SystemExit(1)
+
+
 def main(argv=None):
     """Console-script entry point (``casa-dyn``)."""
     cli.main(args=argv, prog_name="casa-dyn")

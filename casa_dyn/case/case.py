@@ -15,7 +15,7 @@ import numpy as np
 from casa_dyn.case import schema as S
 
 FORMAT_NAME = "casa_dyn-case"
-FORMAT_VERSION = 2  # 2: dynamic model tables (docs/case-format.md)
+FORMAT_VERSION = 3  # 2: dynamic model tables; 3: DC networks and LCC converters (docs/case-format.md)
 
 
 @dataclass

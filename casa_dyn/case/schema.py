@@ -131,6 +131,7 @@ def register(table: Table) -> Table:
 def tables() -> dict[str, Table]:
     """All known table schemas, network tables first, then model tables, by name."""
     from casa_dyn.case import tables as _core  # noqa: F401  (registers the network tables)
+    from casa_dyn.network.dc import tables as _dc  # noqa: F401  (DC network and converters)
     from casa_dyn import models as _models
 
     _models.load_all()

@@ -19,7 +19,7 @@ GENROU = {"t_d0p_s": 8.0, "t_d0pp_s": 0.03, "t_q0p_s": 0.4, "t_q0pp_s": 0.05, "h
           "x_d_pu": 1.8, "x_q_pu": 1.7, "x_dp_pu": 0.3, "x_qp_pu": 0.55, "x_dpp_pu": 0.25, "x_l_pu": 0.2,
           "s_10": 0.0392, "s_12": 0.2227, "ra_pu": 0.0025}
 SEXS = {"t_a_over_t_b": 1.0, "t_b_s": 1.0, "k": 200.0, "t_e_s": 0.01, "e_min_pu": -5.0, "e_max_pu": 5.0}
-TGOV1 = {"r_pu": 0.05, "t_1_s": 0.5, "v_max_pu": 1.2, "v_min_pu": 0.0, "t_2_s": 1.0, "t_3_s": 3.0, "d_t_pu": 0.0}
+TGOV1 = {"r_pu": 0.05, "t1_s": 0.5, "v_max_pu": 1.2, "v_min_pu": 0.0, "t2_s": 1.0, "t3_s": 3.0, "dt_pu": 0.0}
 
 PRESETS = {
     "classical": (("gencls", GENCLS),),

@@ -113,6 +113,9 @@ def check_case(case: Case) -> list[Problem]:
     problems += _check_network_rows(case)
     if not structural:  # islands need unique bus ids and existing bus references
         problems += check_topology(case)
+        from casa_dyn.network.dc.checks import check_dc  # DC tables (format version 3)
+
+        problems += check_dc(case)
     return problems
 
 

@@ -25,7 +25,10 @@ import tomllib
 from dataclasses import dataclass, field
 
 from casa_dyn.errors import ScenarioError
-from casa_dyn.solver.events import BranchTrip, BusFault, GenTrip, LoadChange, SetpointChange
+from casa_dyn.solver.events import (
+    BranchTrip, BusFault, DcLineFault, ForcedCommutationFailure, GenTrip, LoadChange, PoleBlock,
+    PowerOrderChange, SetpointChange,
+)
 from casa_dyn.solver.options import SimOptions
 
 EVENT_KINDS = {
@@ -34,6 +37,10 @@ EVENT_KINDS = {
     "gen_trip": GenTrip,
     "load_change": LoadChange,
     "setpoint_change": SetpointChange,
+    "power_order_change": PowerOrderChange,
+    "pole_block": PoleBlock,
+    "dc_line_fault": DcLineFault,
+    "forced_commutation_failure": ForcedCommutationFailure,
 }
 
 

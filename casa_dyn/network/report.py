@@ -43,7 +43,27 @@ def power_flow_report(case: Case, res) -> str:
     ``PowerFlowResult`` of ``case``)."""
     parts = [_status(case, res), _buses(case, res), _generators(case, res), _branches(case, res),
              f"losses: {res.losses_mw:.3f} MW, {res.losses_mvar:.3f} Mvar"]
+    if getattr(res, "dc", None) is not None:
+        parts.append(_hvdc(res.dc))
     return "\n\n".join(parts)
+
+
+def _hvdc(dc) -> str:
+    """LCC converters (angles, DC quantities, AC powers drawn) and DC node voltages."""
+    rows = [(int(dc.conv_ids[k]), "rect" if dc.kind[k] == 1 else "inv", str(dc.control[k]),
+             float(dc.alpha_deg[k]), float(dc.gamma_deg[k]) if dc.kind[k] == 2 else float("nan"),
+             float(dc.mu_deg[k]), float(dc.tap_pu[k]), float(dc.vd_kv[k]), float(dc.id_ka[k]),
+             float(dc.p_ac_mw[k]), float(dc.q_ac_mvar[k]))
+            for k in range(len(dc.conv_ids)) if dc.in_service[k]]
+    conv = format_table(("conv", "kind", "control", "alpha_deg", "gamma_deg", "mu_deg", "tap_pu",
+                         "vd_kv", "id_ka", "p_ac_mw", "q_ac_mvar"), rows,
+                        ("d", "", "", ".3f", ".3f", ".3f", ".5f", ".3f", ".4f", ".3f", ".3f"),
+                        title="HVDC converters (P, Q drawn from the AC bus)")
+    nodes = format_table(("dc_node", "v_kv"), [(int(i), float(v)) for i, v in
+                                               zip(dc.node_ids, dc.v_node_kv)], ("d", ".3f"),
+                         title="DC node voltages")
+    notes = "\n".join(f"note: {n}" for n in dc.notes)
+    return "\n\n".join([conv, nodes] + ([notes] if notes else []))
 
 
 def _status(case: Case, res) -> str:

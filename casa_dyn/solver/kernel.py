@@ -102,8 +102,11 @@ def newton(t, h, mode, z, zold, rold, net, F, fns, lin, work, opt, cnt, ts):
     tol = opt[O_TOL]
     maxit = int(opt[O_MAXIT])
     prev = np.inf
+    # the algebraic re-solve at an event instant is rare and a failure there ends the run:
+    # full Newton; steps reuse the Jacobian until convergence slows, then go full Newton
+    full = mode == 2
     for it in range(maxit + 1):
-        need = cnt[C_REFRESH] != 0
+        need = cnt[C_REFRESH] != 0 or full
         eval_system(t, z, net, F, fns, rg, jd, need)
         fn = 0.0
         for i in range(n):
@@ -121,6 +124,7 @@ def newton(t, h, mode, z, zold, rold, net, F, fns, lin, work, opt, cnt, ts):
         if not need and fn > 0.5 * prev:
             # slow convergence: refresh the Jacobian at this iterate (full Newton from here)
             cnt[C_REFRESH] = 1
+            full = True
             eval_system(t, z, net, F, fns, rg, jd, True)
             need = True
         if need:

@@ -239,17 +239,21 @@ DYNAMIC = {
     ],
     # ESST1A, the same for all ten units (PES-TR18 Table 5.37 via OpenIPSL ESST1A1.mo), PSS/E CON
     # order: TR (s), VIMAX, VIMIN (pu), TC, TB, TC1, TB1 (s), KA, TA (s), VAMAX, VAMIN, VRMAX,
-    # VRMIN (pu), KC, KF, TF (s), KLR, ILR.  +-999 means "no limit".
+    # VRMIN (pu), KC, KF, TF (s), KLR, ILR.  +-999 means "no limit".  ICONs UEL = 1, VOS = 1: the
+    # stabilizer signal enters the error sum and no UEL signal is present (OpenIPSL's NE39 plants
+    # feed the PSS output to the VOTHSG input and hold the VOS = 2 input at zero).
     "esst1a": [
-        {"id": r[0], "gen": r[0], "tr_s": 0.01, "vimax_pu": 999.0, "vimin_pu": -999.0, "tc_s": 1.0,
+        {"id": r[0], "gen": r[0], "uel": 1, "vos": 1, "tr_s": 0.01, "vimax_pu": 999.0, "vimin_pu": -999.0, "tc_s": 1.0,
          "tb_s": 10.0, "tc1_s": 0.0, "tb1_s": 0.0, "ka": 200.0, "ta_s": 0.015, "vamax_pu": 5.0,
          "vamin_pu": -5.0, "vrmax_pu": 999.0, "vrmin_pu": -999.0, "kc": 0.0, "kf": 0.0,
          "tf_s": 0.0, "klr": 0.0, "ilr_pu": 0.0}
         for r in _GENROU_ROWS
     ],
-    # IEEEST PSS, PSS/E CON order: A1..A6, T1..T6 (s), KS, LSMAX, LSMIN, VCU, VCL (pu).
+    # IEEEST PSS, PSS/E CON order: A1..A6, T1..T6 (s), KS, LSMAX, LSMIN, VCU, VCL (pu).  ICON input
+    # code 1 (rotor speed deviation): OpenIPSL's NE39 plant model connects the machine speed
+    # (deviation) to the PSS input.
     "ieeest": [
-        {"id": r[0], "gen": r[0], "a1": 0.0, "a2": 0.0, "a3": 0.0, "a4": 0.0, "a5": 0.0, "a6": 0.0,
+        {"id": r[0], "gen": r[0], "input_code": 1, "input_bus": 0, "a1": 0.0, "a2": 0.0, "a3": 0.0, "a4": 0.0, "a5": 0.0, "a6": 0.0,
          "t1_s": r[1], "t2_s": r[2], "t3_s": r[3], "t4_s": r[4], "t5_s": 10.0, "t6_s": 10.0,
          "ks": r[5], "lsmax_pu": 0.2, "lsmin_pu": -0.2, "vcu_pu": 0.0, "vcl_pu": 0.0}
         for r in _IEEEST_ROWS
@@ -257,6 +261,10 @@ DYNAMIC = {
     # Governors: PES-TR18's New England records in OpenIPSL carry no turbine-governor data, so
     # none are given here (no tgov1/hygov).
 }
+
+
+#: the DYNAMIC tables written to the case
+DYNAMIC_TABLES = ("genrou", "esst1a", "ieeest")
 
 
 def _branch_id(f: int, t: int, circuit: int = 1) -> int:
@@ -298,6 +306,9 @@ def build() -> Case:
         "bus": [r[0] for r in LOAD], "p_mw": [r[1] for r in LOAD], "q_mvar": [r[2] for r in LOAD],
     }
     tables = {"bus": bus, "line": line, "transformer": tr, "generator": gen, "load": load}
+    for name in DYNAMIC_TABLES:
+        rows = DYNAMIC[name]
+        tables[name] = {k: [r[k] for r in rows] for k in rows[0]}
     return Case.from_tables(NAME, tables, base_mva=BASE_MVA, freq_hz=FREQ_HZ, source=SOURCE,
                             citation=CITATION)
 

@@ -90,8 +90,9 @@ GENERATOR = (
     (4,  "G4",  4,   700.0, 1.01,      900.0),
 )
 
-# Loads (Example 12.6): constant power in the load flow.  For the small-signal study the book
-# makes active power constant current and reactive power constant impedance: p_i = 1, q_z = 1.
+# Loads (Example 12.6): constant power in the load flow.  For the dynamic (small-signal) study
+# the book represents active power as constant current and reactive power as constant impedance
+# (Kundur 1994, Example 12.6 text; REFERENCE.md 4.2): p_i = 1, q_z = 1, used by the dynamics.
 LOAD = (
     # id  name      bus  p_mw    q_mvar  p_z  p_i  q_z  q_i
     (7,  "Load 7",  7,   967.0,  100.0,  0.0, 1.0, 1.0, 0.0),
@@ -124,39 +125,53 @@ DYNAMIC = {
     # GENROU, PSS/E CON order: T'do (s), T''do (s), T'qo (s), T''qo (s), H (s), D (pu),
     # Xd, Xq, X'd, X'q, X''d, Xl (pu, machine base), S(1.0), S(1.2).  Ra is in PSS/E's generator
     # record (ZSORCE R), carried here as ra_pu.  X''q = X''d = 0.25 in the book (GENROU has one
-    # subtransient reactance).  KD = 0 in the book.  Kundur's own saturation constants are kept.
+    # subtransient reactance).  KD = 0 in the book.  Kundur's exponential constants (A_SAT,
+    # B_SAT, PSI_T1 above) enter only through S(1.0), S(1.2); GENROU fits PSS/E's quadratic
+    # through those two points, so its curve differs from the book's between and beyond them.
     "genrou": [
         {"id": g, "gen": g, "t_d0p_s": 8.0, "t_d0pp_s": 0.03, "t_q0p_s": 0.4, "t_q0pp_s": 0.05,
          "h_s": _H_S[g], "d_pu": 0.0,
          "xd_pu": 1.8, "xq_pu": 1.7, "xdp_pu": 0.3, "xqp_pu": 0.55, "xdpp_pu": 0.25,
-         "xl_pu": 0.2, "s10": _s_pu(1.0), "s12": _s_pu(1.2), "ra_pu": 0.0025,
-         "a_sat": A_SAT, "b_sat": B_SAT, "psi_t1_pu": PSI_T1}
+         "xl_pu": 0.2, "s10": _s_pu(1.0), "s12": _s_pu(1.2), "ra_pu": 0.0025}
         for g in (1, 2, 3, 4)
     ],
     # Exciter, Example 12.6: thyristor (static) exciter with high transient gain, KA = 200,
     # terminal-voltage transducer TR = 0.01 s; the transient-gain-reduction variant adds a
     # lead-lag TA = 1.0 s (lead), TB = 10.0 s (lag).  Values as used in Dynawo's transcription
     # ``.../Examples/TwoAreas/KundurPSS.mo`` (tR = 0.01, Ka = 200, Ta = 1.0, Tb = 10.0).
-    # In PSS/E SEXS terms: TA/TB = 0.1, TB = 10 s, K = 200; SEXS has no transducer lag (tr_s is
-    # extra) and the book gives no exciter time constant TE and no output limits here (None).
+    # In PSS/E SEXS terms: K = 200, TA/TB = 1 (no TGR; TB = 0 bypasses the lead-lag) or, for the
+    # TGR variant, TA/TB = 0.1 with TB = 10 s.  The case uses the exciter WITHOUT TGR because the
+    # book pairs the PSS below with the high-transient-gain exciter (TGR is its alternative to a
+    # PSS; REFERENCE.md 4.2 "Kundur's PSS for the thyristor-exciter case").  casa_dyn check: with
+    # TGR and this PSS the inter-area mode is barely damped (zeta ~ 0.006), without TGR zeta ~ 0.14
+    # (tests/test_models_pss.py).  SEXS has no transducer lag (tr_s is casa_dyn's extension).
+    # The book's exciter is a pure gain (no exciter time constant: TE = 0) and gives no output
+    # limits here: EMIN/EMAX = -999/999, casa_dyn's "no limit" convention (as ESST1A's VIMAX in
+    # ieee39.py).
     "sexs": [
-        {"id": g, "gen": g, "ta_tb": 1.0 / 10.0, "tb_s": 10.0, "k": 200.0, "te_s": None,
-         "emin_pu": None, "emax_pu": None, "tr_s": 0.01}
+        {"id": g, "gen": g, "ta_tb": 1.0, "tb_s": 0.0, "k": 200.0, "te_s": 0.0,
+         "emin_pu": -999.0, "emax_pu": 999.0, "tr_s": 0.01}
         for g in (1, 2, 3, 4)
     ],
     # PSS of Example 12.6 (REFERENCE.md 4.2, confidence L/M; gains and time constants match
     # Dynawo's KundurPSS.mo: KStab 20, T1 0.05, T2 0.02, T3 3, T4 5.4, TW 10): speed input,
     # gain * washout * two lead-lags.  As PSS/E IEEEST: A1..A6 = 0, T1..T4 as the lead-lags,
-    # T5 = T6 = TW (washout sT5/(1+sT6)), KS = 20.  Output limits: REFERENCE.md quotes +-0.05 pu
-    # at low confidence; not confirmed, left None.
+    # T5 = T6 = TW (washout sT5/(1+sT6)), KS = 20; ICON input code 1 (rotor speed deviation).
+    # Output limits: REFERENCE.md quotes +-0.05 pu at low confidence and Dynawo's PssKundur2 has
+    # none, so LSMAX/LSMIN = 999/-999 ("no limit"); VCU = VCL = 0 (no voltage cut-off).
     "ieeest": [
-        {"id": g, "gen": g, "a1": 0.0, "a2": 0.0, "a3": 0.0, "a4": 0.0, "a5": 0.0, "a6": 0.0,
+        {"id": g, "gen": g, "input_code": 1, "input_bus": 0,
+         "a1": 0.0, "a2": 0.0, "a3": 0.0, "a4": 0.0, "a5": 0.0, "a6": 0.0,
          "t1_s": 0.05, "t2_s": 0.02, "t3_s": 3.0, "t4_s": 5.4, "t5_s": 10.0, "t6_s": 10.0,
-         "ks": 20.0, "lsmax_pu": None, "lsmin_pu": None, "vcu_pu": None, "vcl_pu": None}
+         "ks": 20.0, "lsmax_pu": 999.0, "lsmin_pu": -999.0, "vcu_pu": 0.0, "vcl_pu": 0.0}
         for g in (1, 2, 3, 4)
     ],
     # Governors: none.  Example 12.6 holds mechanical torque constant (no tgov1/hygov data).
 }
+
+
+#: the DYNAMIC tables written to the case
+DYNAMIC_TABLES = ("genrou", "sexs", "ieeest")
 
 
 def _columns(names, rows):
@@ -180,6 +195,9 @@ def build() -> Case:
         "load": _columns(("id", "name", "bus", "p_mw", "q_mvar", "p_z", "p_i", "q_z", "q_i"), LOAD),
         "shunt": _columns(("id", "name", "bus", "b_mvar"), SHUNT),
     }
+    for name in DYNAMIC_TABLES:
+        rows = DYNAMIC[name]
+        tables[name] = {k: [r[k] for r in rows] for k in rows[0]}
     return Case.from_tables(NAME, tables, base_mva=BASE_MVA, freq_hz=FREQ_HZ, source=SOURCE,
                             citation=CITATION)
 

@@ -1,0 +1,357 @@
+"""LCC converter: quasi-steady-state (QSS) converter equations with its controls.
+
+One unit per in-service ``lcc_converter`` row (a pole of a station), controls from its
+``lcc_control`` row (schema defaults when it has none).  Units: kV, kA, MW, Mvar, rad.
+``k`` = +1 rectifier, -1 inverter; ``Vt = V(dc_node_p) - V(dc_node_n)``; ``Id >= 0``.
+
+Converter (Kimbark 1971 ch. 3 and 7; Kundur 1994 sec. 10.2; REFERENCE.md 2.1; the compiled
+QSS functions of ``casa_dyn.network.dc.qss``), alpha = firing angle of both kinds (an
+inverter's alpha = pi - beta, its extinction angle gamma = pi - alpha - mu)::
+
+    Eac = |V| ebas ratio / tap,   Vd0 = n (3 sqrt2/pi) Eac
+    alpha + mu = acos_sat(cos alpha - sqrt2 Xc Id / Eac)               overlap
+    E   = Vd0 (cos alpha + cos(alpha + mu)) / 2   (= Vd0 cos alpha - n 3/pi Xc Id)
+    Vt  = k (E - 2 n Rc Id)                                            DC terminal voltage
+    P   = E Id                             AC power drawn (negative: delivered by an inverter)
+    Q   = k P tan(phi),  phi from Kimbark's formula on (alpha or gamma, mu), or the
+          approximation Q = Id sqrt(Vd0^2 - E^2) (cos phi = E / Vd0), as the power flow used
+    I_ac = (P - jQ) / conj(V) / S_base                   current drawn from the AC bus (pu)
+           (with |V|^2 held at V_INJ_LIN_PU^2 below that voltage, so that at a nearly dead
+           bus the current falls with V instead of turning with its angle)
+
+Written with mu, the equations stay finite when the AC voltage collapses: below the voltage
+at which the valves can finish commutating, acos_sat saturates (alpha + mu = pi), E, P and
+Q fall with Vd0 and the AC current stays bounded (a bolted fault at the converter bus).
+
+Controls (REFERENCE.md 2.3; CIGRE benchmark structure, Szechtman et al. 1991; Faruque et al.
+2006), each PI ``a = x + Kp e`` with a reset (back-calculation) integrator
+``dx/dt = Ki e + (Ki/Kp)(alpha - a)`` that follows the applied angle when its output is not
+used (Astrom & Hagglund, PID Controllers, 1995, sec. 3.5, tracking time Tt = Ti)::
+
+    measurement lags   d(i_meas)/dt = (Id - i_meas)/T_id,  d(v_meas)/dt = (Vt - v_meas)/T_vd
+    current order      I = ramped order (P/v_meas in power mode, + aux), restart ramp,
+                       VDCOL(v_meas), floor i_min; the voltage-setting inverter orders
+                       (1 - margin)(sum rectifier orders - other inverter orders)
+    CC   a_cc = x_i - K_p,i (I - i_meas)/I_rated        (both kinds)
+    CEA  a_g  = x_g + K_p,g (gamma - gamma_ord)          (inverters)
+    CV   a_v  = x_v + K_p,v (V_ord - v_meas - R_comp i_meas)/V_base
+         (the voltage-setting inverter whose power-flow gamma is not fixed)
+    rectifier alpha = clip(a_cc, alpha_min, alpha_max)
+    inverter  alpha = clip(min(a_cc, a_g, a_v, a_restart), alpha_min, alpha_max)
+
+Discrete logic at step boundaries (``_lcc_logic``): selection of the smallest inverter
+angle and the limits, VCMOD, commutation failure (Vt = 0 for t_cf_s: the DC current
+bypasses the AC side, P = Q = 0; REFERENCE.md 2.3 item 6), bypass (the same, until the
+un-bypass conditions hold), blocking (alpha forced to alpha_retard), the DC-line-fault
+sequence, and valve conduction: a converter whose current would reverse stops conducting
+(``Id = 0``; at a terminal without capacitance whose branches are inductive the row becomes
+``sum_j (V - V_j - R_j s_j I_j)/L_j = 0``, the derivative of Kirchhoff's law there; in a
+cluster of such nodes cut off from capacitance and ground, one non-conducting converter
+holds its terminal at 0 kV so that the dead line's voltage is defined).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from casa_dyn._jit import njit
+from casa_dyn.models.base import ModelSpec, lag_diff, lag_rhs
+from casa_dyn.models.hvdc._blocks import acos_sat, ramp
+from casa_dyn.models.hvdc._lcc_core import *  # noqa: F401,F403  (index constants)
+from casa_dyn.models.hvdc._lcc_core import (
+    ALGEBS, DISC, EXTRA, INPUTS, N_ROWS, STATES, ac_side, forced, order, track_rate, v_ramp_kv,
+)
+from casa_dyn.models.hvdc._lcc_logic import _update_discrete
+from casa_dyn.network.dc.qss import K_RX, K_VD0, phi_kimbark
+
+SQRT2 = math.sqrt(2.0)
+
+
+@njit
+def mode_code(ds, u):
+    if ds[u, D_NC] != 0.0:
+        return float(CODE_NC)
+    if forced(ds, u):
+        return float(CODE_FORCED)
+    if ds[u, D_LIM] < 0.0:
+        return float(CODE_AMIN)
+    if ds[u, D_LIM] > 0.0:
+        return float(CODE_AMAX)
+    return ds[u, D_SEL]
+
+
+@njit
+def _q_rows(p, u, kind, al, mu, idk, E, dE_da, dE_dmu, dE_dv, vd0, dvd0_dv):
+    """Q drawn and its derivatives (alpha, mu, id, |V|) in normal conduction."""
+    if p[u, EXACT] != 0.0:
+        ang = al if kind > 0.0 else math.pi - al - mu
+        phi, dpa, dpm = phi_kimbark(ang, mu)
+        da, dm = (dpa, dpm) if kind > 0.0 else (-dpa, dpm - dpa)
+        tp = math.tan(phi)
+        s2 = 1.0 + tp * tp
+        pm = kind * E * idk
+        return (pm * tp, kind * dE_da * idk * tp + pm * s2 * da,
+                kind * dE_dmu * idk * tp + pm * s2 * dm, kind * E * tp, kind * dE_dv * idk * tp)
+    sq = max(vd0 * vd0 - E * E, 1e-12)
+    s = math.sqrt(sq)
+    dq_de = -idk * E / s
+    return (idk * s, dq_de * dE_da, dq_de * dE_dmu, s,
+            dq_de * dE_dv + idk * vd0 / s * dvd0_dv)
+
+
+@njit
+def _eval(t, z, p, col, r, jl, ds, want_jac):
+    for u in range(p.shape[0]):
+        J = jl[u]
+        if want_jac:
+            J[:, :] = 0.0
+        kind = p[u, KIND]
+        im, vme = z[col[u, C_IM]], z[col[u, C_VM]]
+        xi, xg, xv = z[col[u, C_XI]], z[col[u, C_XG]], z[col[u, C_XV]]
+        al, mu, idk = z[col[u, C_AL]], z[col[u, C_MU]], z[col[u, C_ID]]
+        pz, qz, paux = z[col[u, C_P]], z[col[u, C_Q]], z[col[u, C_PAUX]]
+        vr, vi = z[col[u, C_VR]], z[col[u, C_VI]]
+        vt = z[col[u, C_VP]] - z[col[u, C_VN]]
+        vac, dvr, dvi, eac, deac = ac_side(z, p, col, u)
+        kv = p[u, NB] * K_VD0
+        vd0 = kv * eac
+        dvd0_dv = kv * deac
+        ca, sa = math.cos(al), math.sin(al)
+        cam, sam = math.cos(al + mu), math.sin(al + mu)
+        E = vd0 * (ca + cam) / 2.0
+        dE_da = -vd0 * (sa + sam) / 2.0
+        dE_dmu = -vd0 * sam / 2.0
+        dE_dv = dvd0_dv * (ca + cam) / 2.0
+        rq = 2.0 * p[u, NB] * p[u, RC]
+        req = p[u, NB] * K_RX * p[u, XC] + rq
+        nc = ds[u, D_NC] != 0.0
+        short = (ds[u, D_CF] != 0.0 or ds[u, D_BYP] != 0.0) and not nc
+
+        # measurement lags
+        f, fu, fx = lag_rhs(idk, im, p[u, TID])
+        r[u, 0] = f
+        g, gu, gx = lag_rhs(vt, vme, p[u, TVD])
+        r[u, 1] = g
+        # current order, controller errors and the reset integrators
+        iord, di_dv, di_dpa, _ = order(t, p, ds, u, vme, paux)
+        ir_ = p[u, IR]
+        e_i = (iord - im) / ir_
+        wi = track_rate(p[u, KPI], p[u, KII])
+        ci = wi * p[u, KPI] - p[u, KII]
+        r[u, 2] = ci * e_i + wi * (al - xi)
+        gamma = math.pi - al - mu
+        e_g = gamma - p[u, GORD]
+        wg = track_rate(p[u, KPG], p[u, KIG])
+        cg = p[u, KIG] - wg * p[u, KPG]
+        if kind < 0.0:
+            r[u, 3] = cg * e_g + wg * (al - xg)
+        else:
+            r[u, 3] = W_IDLE * (al - xg)
+        vord = ramp(t, ds[u, D_OT0], ds[u, D_OV0], ds[u, D_OTGT], ds[u, D_ORATE])
+        e_v = (vord - vme - p[u, RCOMP] * im) / p[u, VB]
+        wv = track_rate(p[u, KPV], p[u, KIV])
+        cv = p[u, KIV] - wv * p[u, KPV]
+        if p[u, CVCTL] != 0.0:
+            r[u, 4] = cv * e_v + wv * (al - xv)
+        else:
+            r[u, 4] = W_IDLE * (al - xv)
+        # firing angle
+        sel = ds[u, D_SEL]
+        lim = ds[u, D_LIM]
+        dar, xr = 0.0, 0.0
+        if forced(ds, u):
+            asel = p[u, ARET]
+        elif lim < 0.0:
+            asel = p[u, AMIN]
+        elif lim > 0.0:
+            asel = p[u, AMAX]
+        elif sel == SEL_CEA:
+            asel = xg + p[u, KPG] * e_g
+        elif sel == SEL_CV:
+            asel = xv + p[u, KPV] * e_v
+        elif sel == SEL_VR:
+            vrk, _ = v_ramp_kv(t, p, ds, u)
+            xr = (req * idk - vrk) / vd0
+            asel, dar = acos_sat(xr)
+        else:
+            asel = xi - p[u, KPI] * e_i
+        r[u, 5] = asel - al
+        # overlap
+        kmu = SQRT2 * p[u, XC]
+        a_mu, da_mu = acos_sat(ca - kmu * idk / eac)
+        r[u, 6] = a_mu - al - mu
+        # conduction / DC voltage row
+        fs = p[u, FLOAT]
+        pinned = ds[u, D_PIN] != 0.0
+        if short:
+            r[u, 7] = -vt
+        elif nc and pinned:
+            r[u, 7] = -(z[col[u, C_VP]] if p[u, FREE] > 0.0 else z[col[u, C_VN]])
+        elif nc and fs == 0.0:
+            r[u, 7] = -req * idk
+        elif nc:
+            vx = z[col[u, C_VP]] if fs > 0.0 else z[col[u, C_VN]]
+            acc = 0.0
+            for j in range(3):
+                w = p[u, W1 + 3 * j]
+                if w > 0.0:
+                    acc += w * (vx - z[col[u, C_VA1 + 2 * j]]
+                                - p[u, R1 + 3 * j] * p[u, S1 + 3 * j] * z[col[u, C_IA1 + 2 * j]])
+            r[u, 7] = acc
+        else:
+            r[u, 7] = kind * (E - rq * idk) - vt
+        # AC powers
+        r[u, 8] = -pz if short else E * idk - pz
+        dq_da, dq_dmu, dq_di, dq_dv = 0.0, 0.0, 0.0, 0.0
+        if short:
+            qv = 0.0
+        else:
+            qv, dq_da, dq_dmu, dq_di, dq_dv = _q_rows(p, u, kind, al, mu, idk, E, dE_da, dE_dmu,
+                                                      dE_dv, vd0, dvd0_dv)
+        r[u, 9] = qv - qz
+        r[u, 10] = p[u, PAUX0] - paux
+        r[u, 11] = mode_code(ds, u) - z[col[u, C_MODE]]
+        r[u, 12] = ds[u, D_VDCOL] - z[col[u, C_VDCOL]]
+        r[u, 13] = (1.0 if forced(ds, u) else 0.0) - z[col[u, C_BLK]]
+        r[u, 14] = ds[u, D_BYP] - z[col[u, C_BYP]]
+        r[u, 15] = ds[u, D_CF] - z[col[u, C_CF]]
+        # current drawn from the AC bus (system base) and into the DC nodes
+        v2 = vr * vr + vi * vi
+        lin = v2 < V_INJ_LIN_PU * V_INJ_LIN_PU
+        if lin:  # at a nearly dead bus the current falls with V (see V_INJ_LIN_PU)
+            v2 = V_INJ_LIN_PU * V_INJ_LIN_PU
+        sb = p[u, SB]
+        a_num = pz * vr + qz * vi
+        b_num = pz * vi - qz * vr
+        r[u, R_IR] = a_num / (sb * v2)
+        r[u, R_II] = b_num / (sb * v2)
+        r[u, R_KP] = kind * idk * p[u, SP]
+        r[u, R_KN] = -kind * idk * p[u, SN]
+        if not want_jac:
+            continue
+        J[0, C_ID], J[0, C_IM] = fu, fx
+        J[1, C_VP], J[1, C_VN], J[1, C_VM] = gu, -gu, gx
+        de_dim, de_dvm, de_dpa = -1.0 / ir_, di_dv / ir_, di_dpa / ir_
+        J[2, C_AL], J[2, C_XI] = wi, -wi
+        J[2, C_IM], J[2, C_VM], J[2, C_PAUX] = ci * de_dim, ci * de_dvm, ci * de_dpa
+        if kind < 0.0:
+            J[3, C_AL], J[3, C_MU], J[3, C_XG] = wg - cg, -cg, -wg
+        else:
+            J[3, C_AL], J[3, C_XG] = W_IDLE, -W_IDLE
+        if p[u, CVCTL] != 0.0:
+            J[4, C_VM], J[4, C_IM] = -cv / p[u, VB], -cv * p[u, RCOMP] / p[u, VB]
+            J[4, C_AL], J[4, C_XV] = wv, -wv
+        else:
+            J[4, C_AL], J[4, C_XV] = W_IDLE, -W_IDLE
+        J[5, C_AL] = -1.0
+        if forced(ds, u) or lim != 0.0:
+            pass
+        elif sel == SEL_CEA:
+            J[5, C_XG] = 1.0
+            J[5, C_AL] -= p[u, KPG]
+            J[5, C_MU] = -p[u, KPG]
+        elif sel == SEL_CV:
+            J[5, C_XV] = 1.0
+            J[5, C_VM] = -p[u, KPV] / p[u, VB]
+            J[5, C_IM] = -p[u, KPV] * p[u, RCOMP] / p[u, VB]
+        elif sel == SEL_VR:
+            J[5, C_ID] = dar * req / vd0
+            dv = dar * (-xr / vd0) * dvd0_dv
+            J[5, C_VR], J[5, C_VI] = dv * dvr, dv * dvi
+        else:
+            k = -p[u, KPI]
+            J[5, C_XI] = 1.0
+            J[5, C_IM], J[5, C_VM], J[5, C_PAUX] = k * de_dim, k * de_dvm, k * de_dpa
+        J[6, C_AL] = -da_mu * sa - 1.0
+        J[6, C_MU] = -1.0
+        J[6, C_ID] = -da_mu * kmu / eac
+        dmu_v = da_mu * kmu * idk / (eac * eac) * deac
+        J[6, C_VR], J[6, C_VI] = dmu_v * dvr, dmu_v * dvi
+        if short:
+            J[7, C_VP], J[7, C_VN] = -1.0, 1.0
+        elif nc and pinned:
+            J[7, C_VP if p[u, FREE] > 0.0 else C_VN] = -1.0
+        elif nc and fs == 0.0:
+            J[7, C_ID] = -req
+        elif nc:
+            ws = 0.0
+            for j in range(3):
+                w = p[u, W1 + 3 * j]
+                if w > 0.0:
+                    ws += w
+                    J[7, C_VA1 + 2 * j] = -w
+                    J[7, C_IA1 + 2 * j] = -w * p[u, R1 + 3 * j] * p[u, S1 + 3 * j]
+            J[7, C_VP if fs > 0.0 else C_VN] = ws
+        else:
+            J[7, C_AL], J[7, C_MU], J[7, C_ID] = kind * dE_da, kind * dE_dmu, -kind * rq
+            J[7, C_VR], J[7, C_VI] = kind * dE_dv * dvr, kind * dE_dv * dvi
+            J[7, C_VP], J[7, C_VN] = -1.0, 1.0
+        J[8, C_P] = -1.0
+        if not short:
+            J[8, C_AL], J[8, C_MU], J[8, C_ID] = dE_da * idk, dE_dmu * idk, E
+            J[8, C_VR], J[8, C_VI] = dE_dv * idk * dvr, dE_dv * idk * dvi
+        J[9, C_Q] = -1.0
+        if not short:
+            J[9, C_AL], J[9, C_MU], J[9, C_ID] = dq_da, dq_dmu, dq_di
+            J[9, C_VR], J[9, C_VI] = dq_dv * dvr, dq_dv * dvi
+        for k in range(10, 16):
+            J[k, k] = -1.0
+        d2 = 0.0 if lin else sb * v2 * v2
+        J[R_IR, C_P], J[R_IR, C_Q] = vr / (sb * v2), vi / (sb * v2)
+        J[R_II, C_P], J[R_II, C_Q] = vi / (sb * v2), -vr / (sb * v2)
+        J[R_IR, C_VR], J[R_IR, C_VI] = pz / (sb * v2), qz / (sb * v2)
+        J[R_II, C_VR], J[R_II, C_VI] = -qz / (sb * v2), pz / (sb * v2)
+        if not lin:
+            J[R_IR, C_VR] -= 2.0 * vr * a_num / d2
+            J[R_IR, C_VI] -= 2.0 * vi * a_num / d2
+            J[R_II, C_VR] -= 2.0 * vr * b_num / d2
+            J[R_II, C_VI] -= 2.0 * vi * b_num / d2
+        J[R_KP, C_ID] = kind * p[u, SP]
+        J[R_KN, C_ID] = -kind * p[u, SN]
+
+
+def _init(p, ctx):
+    return {}
+
+
+def _diff_mask(p):
+    n = p.shape[0]
+    return np.stack([lag_diff(p[:, TID]), lag_diff(p[:, TVD]), np.ones(n, bool), np.ones(n, bool),
+                     np.ones(n, bool)], axis=1)
+
+
+def _mask() -> np.ndarray:
+    m = np.zeros((N_ROWS, len(STATES + ALGEBS + INPUTS)), dtype=bool)
+    ac = [C_VR, C_VI]
+    m[0, [C_ID, C_IM]] = True
+    m[1, [C_VP, C_VN, C_VM]] = True
+    m[2, [C_XI, C_AL, C_IM, C_VM, C_PAUX]] = True
+    m[3, [C_XG, C_AL, C_MU]] = True
+    m[4, [C_XV, C_AL, C_VM, C_IM]] = True
+    m[5, [C_AL, C_XI, C_IM, C_VM, C_PAUX, C_XG, C_MU, C_XV, C_ID] + ac] = True
+    m[6, [C_MU, C_AL, C_ID] + ac] = True
+    m[7, [C_AL, C_MU, C_ID, C_VP, C_VN, C_VA1, C_IA1, C_VA2, C_IA2, C_VA3, C_IA3] + ac] = True
+    m[8, [C_P, C_AL, C_MU, C_ID] + ac] = True
+    m[9, [C_Q, C_AL, C_MU, C_ID] + ac] = True
+    for k in range(10, 16):
+        m[k, k] = True
+    m[R_IR, [C_P, C_Q] + ac] = True
+    m[R_II, [C_P, C_Q] + ac] = True
+    m[R_KP, C_ID] = True
+    m[R_KN, C_ID] = True
+    return m
+
+
+def _build(case, pf, alloc):
+    from casa_dyn.models.hvdc._lcc_build import build
+
+    return build(SPEC, case, pf, alloc)
+
+
+SPEC = ModelSpec(
+    name="lcc", family="hvdc", params=(), extra=EXTRA, states=STATES, algebs=ALGEBS, outputs=(),
+    inputs=INPUTS, injects=True, eval=_eval, init=_init, n_disc=len(DISC),
+    update_discrete=_update_discrete, jac_mask=_mask(), diff_mask=_diff_mask,
+    extra_rows=("kcl_p", "kcl_n"), build=_build,
+)
