@@ -16,9 +16,11 @@ from casa_dyn.case.case import Case, normalize_table
 #: per-unit parameter sets; keys are table columns
 GENCLS = {"h_s": 6.5, "d_pu": 0.0, "ra_pu": 0.0025, "xdp_pu": 0.3}
 GENROU = {"t_d0p_s": 8.0, "t_d0pp_s": 0.03, "t_q0p_s": 0.4, "t_q0pp_s": 0.05, "h_s": 6.5, "d_pu": 0.0,
-          "x_d_pu": 1.8, "x_q_pu": 1.7, "x_dp_pu": 0.3, "x_qp_pu": 0.55, "x_dpp_pu": 0.25, "x_l_pu": 0.2,
-          "s_10": 0.0392, "s_12": 0.2227, "ra_pu": 0.0025}
-SEXS = {"t_a_over_t_b": 1.0, "t_b_s": 1.0, "k": 200.0, "t_e_s": 0.01, "e_min_pu": -5.0, "e_max_pu": 5.0}
+          "xd_pu": 1.8, "xq_pu": 1.7, "xdp_pu": 0.3, "xqp_pu": 0.55, "xdpp_pu": 0.25, "xl_pu": 0.2,
+          "s10": 0.0392, "s12": 0.2227, "ra_pu": 0.0025}
+# Kundur's thyristor exciter without transient gain reduction; the field-voltage limits are
+# assumed (+/-5 pu: typical ceiling of a static exciter), the book gives none
+SEXS = {"ta_tb": 1.0, "tb_s": 1.0, "k": 200.0, "te_s": 0.0, "emin_pu": -5.0, "emax_pu": 5.0, "tr_s": 0.01}
 TGOV1 = {"r_pu": 0.05, "t1_s": 0.5, "v_max_pu": 1.2, "v_min_pu": 0.0, "t2_s": 1.0, "t3_s": 3.0, "dt_pu": 0.0}
 
 PRESETS = {
@@ -37,8 +39,7 @@ def add_typical_dynamics(case: Case, preset: str = "full") -> Case:
     for name, values in PRESETS[preset]:
         if name not in known:
             continue
-        cols = {c.name for c in known[name].columns}
         data = {"id": ids.copy(), "gen": ids.copy()}
-        data.update({k: np.full(len(ids), v) for k, v in values.items() if k in cols})
+        data.update({k: np.full(len(ids), v) for k, v in values.items()})  # unknown keys raise
         out.tables[name] = normalize_table(known[name], data)
     return out
