@@ -31,6 +31,11 @@ from casa_dyn._jit import njit
 from casa_dyn.linalg.klu_numba import klu_refactor, klu_solve
 from casa_dyn.models.base import scatter
 
+#: a reused Jacobian is refreshed when one Newton iteration shrinks the residual by less than
+#: this factor (measured on wscc9/kundur: 0.5 → ~5.5 iterations and 0.14 factorizations per
+#: step; 0.2 → ~4.1 and 0.43; 0.1 → ~3.4 and 0.72, with the linear predictor)
+SLOW_CONTRACTION = 0.2
+
 # options vector (float64) indices
 O_TOL, O_MAXIT, O_RCOND, O_HMIN, O_LOS_RAD, O_DT_OUT = range(6)
 # counters (int64) indices
@@ -93,7 +98,7 @@ def newton(t, h, mode, z, zold, rold, net, F, fns, lin, work, opt, cnt, ts):
     """Solve one step (mode 0 trapezoid, 1 backward Euler, 2 algebraic re-solve); True if
     converged.  On return ``work[0]`` (rg) holds the right-hand sides at the final ``z``."""
     ap, ai, jd, diag, rowof, isdiff, common, handles = lin
-    rg, res, dz = work
+    rg, res, dz = work[0], work[1], work[2]
     n = z.size
     c = 0.5 * h if mode == 0 else (h if mode == 1 else 0.0)
     beta = 1.0 if mode == 0 else 0.0
@@ -121,7 +126,7 @@ def newton(t, h, mode, z, zold, rold, net, F, fns, lin, work, opt, cnt, ts):
             return True
         if it == maxit or not math.isfinite(fn):
             return False
-        if not need and fn > 0.5 * prev:
+        if not need and fn > SLOW_CONTRACTION * prev:
             # slow convergence: refresh the Jacobian at this iterate (full Newton from here)
             cnt[C_REFRESH] = 1
             full = True
@@ -190,6 +195,8 @@ def integrate(t0, t1, h_nom, z, rold, zold, net, F, fns, lin, work, opt, cnt, ts
     h = h_nom
     n_good = 0
     rg = work[0]
+    zp = work[3]  # start of the previous step, for the predictor
+    h_prev = 0.0  # 0 = no smooth previous step to extrapolate from
     half_pending = False
     while t1 - t > 1e-9 * h_nom:
         mode = 1 if cnt[C_BE_NEXT] != 0 else 0
@@ -202,7 +209,14 @@ def integrate(t0, t1, h_nom, z, rold, zold, net, F, fns, lin, work, opt, cnt, ts
         if t + hh > t1 - 1e-6 * h_nom:
             hh = t1 - t  # land exactly on the segment end (an event or t_end)
         zold[:] = z
+        if mode == 0 and h_prev > 0.0:
+            # linear predictor from the last smooth step: Newton starts O(h^2) from the answer
+            k = hh / h_prev
+            for i in range(z.size):
+                z[i] += k * (z[i] - zp[i])
         ok = newton(t + hh, hh, mode, z, zold, rold, net, F, fns, lin, work, opt, cnt, ts)
+        zp[:] = zold
+        h_prev = hh if (ok and mode == 0) else 0.0
         if not ok:
             z[:] = zold
             cnt[C_FAILS] += 1
@@ -223,6 +237,7 @@ def integrate(t0, t1, h_nom, z, rold, zold, net, F, fns, lin, work, opt, cnt, ts
             cnt[C_DISC] += 1
             cnt[C_BE_NEXT] = 1
             cnt[C_REFRESH] = 1
+            h_prev = 0.0
             eval_system(t, z, net, F, fns, rg, lin[2], False)
             rold[:] = rg
         if t >= ts[T_NEXT_OUT] - 1e-6 * h_nom:

@@ -26,7 +26,7 @@ class Workspace:
         self.common, self.handles = klu_numba.new_buffers()
         self.jd = np.zeros(sysm.ai.size)
         self.lin = (sysm.ap, sysm.ai, self.jd, sysm.diag, sysm.rowof, sysm.is_diff, self.common, self.handles)
-        self.work = (np.zeros(n), np.zeros(n), np.zeros(n))
+        self.work = (np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n))  # rg, res, dz, z_prev
         self.rold, self.zold = np.zeros(n), np.zeros(n)
         self.opt = np.zeros(6) if opt is None else opt
         self.cnt = np.zeros(K.N_COUNTERS, dtype=np.int64)
