@@ -115,6 +115,25 @@ def run(case, scenario, fault, trip_branch, trip_gen, t_end_s, dt_s, decimation,
 
 
 @cli.command()
+@click.argument("results", type=click.Path(dir_okay=False))
+@click.argument("patterns", nargs=-1, required=True)
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False), required=True,
+              help="Figure file: .png, .svg or .pdf.")
+@click.option("--title", help="Figure title (default: case name and run status).")
+@click.option("--t-range", "t_range", help="Time window START:END in s.")
+def plot(results, patterns, out, title, t_range):
+    """Plot channels of a results file against time: one panel per PATTERN (shell-style
+    wildcards; join several with commas to share a panel), event instants marked."""
+    from casa_dyn.io.h5results import read_results
+    from casa_dyn.io.plots import parse_t_range, plot_channels
+
+    panels = [[p for p in pat.split(",") if p] for pat in patterns]
+    plotted = plot_channels(read_results(results), panels, out, title=title,
+                            t_range=parse_t_range(t_range) if t_range else None)
+    click.echo(f"wrote {out}: {len(panels)} panel(s), {sum(map(len, plotted))} channel(s)")
+
+
+@cli.command()
 @click.argument("case", type=_CASE)
 @click.option("--band", "band", default="0.1:2.5", show_default=True,
               help="Frequency band LOW:HIGH in Hz (table; band search for large systems).")
@@ -151,8 +170,8 @@ def modes(case, band, method, n_top, as_json, out, vectors, fig):
 @click.argument("study", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False), required=True, help="Output folder.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Local worker processes (default: CPU count; 1 = run in this process); with "
-                   "--scheduler local, the number of Dask workers.")
+              help="Local worker processes (default: the CPUs this process may use; 1 = run in this "
+                   "process); with --scheduler local, the number of Dask workers.")
 @click.option("--scheduler", help="Dask scheduler address (tcp://host:port), or 'local' for a local Dask cluster.")
 @click.option("--shard", help="Run only the I-th of N disjoint slices (1-based), e.g. 3/8 (SLURM job arrays).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
@@ -162,7 +181,8 @@ def batch(study, out_dir, workers, scheduler, shard, no_progress):
 
     from casa_dyn.study.batch import BatchOptions, parse_shard, run_batch
 
-    n = workers or (2 if scheduler == "local" else (os.cpu_count() or 1))
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    n = workers or cpus
     opts = BatchOptions(workers=n, scheduler=scheduler, shard=parse_shard(shard) if shard else None,
                         progress=not no_progress)
     report = run_batch(study, out_dir, opts)
@@ -227,6 +247,36 @@ def cct(case, fault_bus, trip_branch, tol_ms, t_on_s, max_clearing_ms, t_end_s, 
         click.echo(f"{r.status}: {r.message}")
     if r.status != "found":
         raise SystemExit(1)
+
+
+@cli.command()
+@click.argument("raw", type=click.Path(dir_okay=False))
+@click.argument("dyr", type=click.Path(dir_okay=False), required=False)
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False), required=True,
+              help="Case HDF5 file to write.")
+@click.option("--strict", is_flag=True, help="Fail if any RAW record or DYR model is not converted.")
+@click.option("--check-pf", is_flag=True,
+              help="Solve the power flow and report the largest difference from the RAW voltages.")
+@click.option("--json", "as_json", is_flag=True, help="Print the conversion report as one JSON object.")
+def convert(raw, dyr, out, strict, check_pf, as_json):
+    """Convert a PSS/E RAW file (versions 32-35) and an optional DYR file into a case file."""
+    from casa_dyn.io import write_case
+    from casa_dyn.io.psse import ConvertOptions, psse_to_case
+    from casa_dyn.io.psse.convert import compare_with_raw
+
+    case, report = psse_to_case(raw, dyr, ConvertOptions(strict=strict))
+    write_case(case, out)
+    check = compare_with_raw(case, raw) if check_pf else None
+    if as_json:
+        click.echo(json.dumps({**report.to_dict(), "output": out, "power_flow": check}))
+        return
+    click.echo("\n".join(report.lines()))
+    if check is not None:
+        click.echo(f"  power flow: {check['message']}")
+        if check["converged"]:
+            click.echo(f"  largest difference from the RAW voltages: {check['vm_pu']:.3g} pu "
+                       f"(bus {check['vm_bus']}), {check['va_deg']:.3g} deg (bus {check['va_bus']})")
+    click.echo(f"wrote {out}")
 
 
 def main(argv=None):

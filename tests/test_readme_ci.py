@@ -19,7 +19,8 @@ README = ROOT / "README.md"
 CI_RUN = ROOT / ".ci" / "run"
 FIRST_SCREEN_LINES = 24  # a terminal's worth
 
-MAIN_JOB = "pip install . && casa-dyn pf cases/wscc9.h5"
+MAIN_JOB = ("pip install . && casa-dyn run cases/casa1000.h5 --scenario cases/scenarios/nowshera_fault.toml "
+            "-o results/nowshera_fault.h5")
 TEST_JOB = 'pip install ".[test]" && python -m pytest -q'
 
 

@@ -16,10 +16,10 @@ ways to get its eigenvalues:
   11(1), 1996, for power systems).  The state part of a right eigenvector of the pencil is a
   right eigenvector of ``A``; the state part of a left one (from the transposed pencil at the
   eigenvalue's own shift: inverse iteration) is a left eigenvector of ``A``.
-* ``band_search``: repeated ``eigs_near`` with shifts placed by a quadtree over the wedge
-  ``w_lo <= Im(lambda) <= w_hi, |Re(lambda)| <= c Im(lambda)`` until every cell lies inside a
-  disk around a shift within which all eigenvalues are known (ARPACK returns the k nearest, so
-  the disk up to the k-th is complete): the result is every eigenvalue of the wedge.
+* ``band_search``: repeated ``eigs_near`` with shifts up the imaginary axis until every row of
+  the wedge ``w_lo <= Im(lambda) <= w_hi, |Re(lambda)| <= c Im(lambda)`` lies inside a disk
+  around a shift within which all eigenvalues are known (ARPACK returns the k nearest, so the
+  disk up to the k-th is complete): the result is every eigenvalue of the wedge.
 """
 from __future__ import annotations
 
@@ -124,24 +124,38 @@ def schur_state_matrix(j: sp.spmatrix, states: np.ndarray, algebs: np.ndarray) -
 @dataclass
 class NearResult:
     values: np.ndarray   # eigenvalues nearest the shift, by distance
-    right: np.ndarray    # (n, k) right eigenvectors of the pencil
+    right: np.ndarray    # (n_x, k) right eigenvectors of A (the state rows of the pencil's)
     radius: float        # every eigenvalue closer to the shift than this is in ``values``
 
 
 def eigs_near(j: sp.spmatrix, e_diag: np.ndarray, sigma: complex, k: int, tol: float = 1e-10,
               seed: int = 0) -> NearResult:
     """The finite eigenvalues of ``J v = lambda E v`` nearer ``sigma`` than the k-th nearest,
-    with right eigenvectors (shift-invert Arnoldi, one complex sparse LU)."""
+    with right eigenvectors (shift-invert Arnoldi, one complex sparse LU).
+
+    ``(J - sigma E)^-1 E`` only ever sees the state rows of a vector, and its state rows are
+    ``(A - sigma I)^-1`` applied to them, so the Arnoldi vectors live in the n_x-dimensional
+    state space: the sparse solve is over all rows, ARPACK's orthogonalization and restarts
+    only over the states (several times cheaper than working with full DAE vectors)."""
     n = j.shape[0]
     e = np.asarray(e_diag, dtype=float)
-    k = int(min(k, int(e.sum()) - 2, n - 2))
+    states = np.flatnonzero(e)
+    nx = len(states)
+    k = int(min(k, nx - 2))
     if k < 1:
         raise ValueError("eigs_near: the pencil has too few finite eigenvalues for ARPACK")
     lu = ComplexLU(_shifted(j, e, sigma))
+    full = np.zeros(n, dtype=np.complex128)
+
+    def matvec(x):
+        full[:] = 0.0
+        full[states] = np.ravel(x)
+        return lu.solve(full)[states]
+
     rng = np.random.default_rng(seed)
-    v0 = (rng.standard_normal(n) + 1j * rng.standard_normal(n)) * e
+    v0 = rng.standard_normal(nx) + 1j * rng.standard_normal(nx)
     try:
-        op = spla.LinearOperator((n, n), matvec=lambda x: lu.solve(e * x), dtype=np.complex128)
+        op = spla.LinearOperator((nx, nx), matvec=matvec, dtype=np.complex128)
         mu, vr = spla.eigs(op, k=k, which="LM", v0=v0, tol=tol)
     finally:
         lu.close()
@@ -160,14 +174,15 @@ def _shifted(j, e, sigma) -> sp.csc_matrix:
 
 def left_eigenvectors(j: sp.spmatrix, e_diag: np.ndarray, values: np.ndarray, steps: int = 2,
                       seed: int = 0) -> np.ndarray:
-    """Left eigenvectors ``y`` (transpose convention: ``y^T (J - lambda E) = 0``) of known
+    """Left eigenvectors (state rows of ``y``, transpose convention ``y^T (J - lambda E) = 0``) of known
     eigenvalues by inverse iteration ``(J - lambda E)^T y_new = E y`` with the shift at the
     eigenvalue itself (nudged by 1e-10 relative so the LU is not exactly singular): each step
     divides the error by about |shift - lambda| / gap.  One sparse LU per eigenvalue, the
     symbolic analysis shared."""
     n = j.shape[0]
     e = np.asarray(e_diag, dtype=float)
-    out = np.zeros((n, len(values)), dtype=np.complex128)
+    states = np.flatnonzero(e)
+    out = np.zeros((len(states), len(values)), dtype=np.complex128)
     if not len(values):
         return out
     lu = None
@@ -186,7 +201,7 @@ def left_eigenvectors(j: sp.spmatrix, e_diag: np.ndarray, values: np.ndarray, st
             for _ in range(steps):
                 y = lu.solve(e * y, trans=True)
                 y /= np.linalg.norm(y)
-            out[:, i] = y
+            out[:, i] = y[states]
     finally:
         if lu is not None:
             lu.close()
@@ -207,99 +222,80 @@ def _refactor(lu, m):
 @dataclass
 class BandResult:
     values: np.ndarray
-    right: np.ndarray
-    left: np.ndarray
+    right: np.ndarray     # (n_x, m) state rows of the right eigenvectors
+    left: np.ndarray      # (n_x, m) state rows of the left eigenvectors (transpose convention)
     shifts: list          # (shift, radius, n found) per Arnoldi run
+    coverage: list        # (Im from, Im to rad/s, zeta): every eigenvalue there with |damping| <= zeta
 
 
 def band_search(j: sp.spmatrix, e_diag: np.ndarray, w_lo: float, w_hi: float, zeta_max: float,
-                k: int = 40, max_shifts: int = 5000) -> BandResult:
-    """Every eigenvalue with ``w_lo <= Im <= w_hi`` (rad/s) and damping ratio within
+                k: int = 40, k_max: int = 160, max_shifts: int = 2000) -> BandResult:
+    """The eigenvalues with ``w_lo <= Im <= w_hi`` (rad/s) and damping ratio within
     ``+-zeta_max`` (the wedge |Re| <= c Im, c = zeta/sqrt(1 - zeta^2)), upper half plane only.
 
-    The wedge is tiled with rectangular cells.  A cell is done when it lies inside the disk of
-    some shift within which every eigenvalue is known; a cell that the disk of its own centre
-    does not cover is split in four (quadtree), so cells shrink where eigenvalues crowd until
-    each disk holds about ``k`` of them.  Every disk is also tried on all pending cells."""
+    Shifts go up the imaginary axis.  The disk of a shift (every eigenvalue closer than the k-th
+    is known) covers the wedge's rows ``y`` where the row's half-width ``c y`` fits in it; only
+    eigenvalues in rows not covered before are taken, so overlapping disks never give one twice.
+    A disk too narrow for the wedge asks for more eigenvalues (k grows with the width needed, up
+    to ``k_max``); at ``k_max`` the disk's inscribed square is taken instead, complete over a
+    narrower strip around the axis, and ``coverage`` says how wide.  Shifts stay on the axis,
+    where lightly damped modes crowd: ARPACK separates the k nearest from the rest well there,
+    while a shift far from a dense cluster sees nearly equal distances and converges badly."""
     if not (0.0 < zeta_max < 1.0) or not (0.0 <= w_lo < w_hi):
         raise ValueError("band_search: need 0 <= w_lo < w_hi and 0 < zeta_max < 1")
     c = zeta_max / math.sqrt(1.0 - zeta_max * zeta_max)
-    k_cap = int(np.sum(e_diag)) - 2
-    cells = _initial_cells(w_lo, w_hi, c)
-    keep_v, keep_r, shifts = [], [], []
-    while cells:
+    k_cap = min(int(k_max), int(np.count_nonzero(e_diag)) - 2)
+    k = min(k, k_cap)
+    vals, rights, shifts, coverage = [], [], [], []
+    done = w_lo      # every row below ``done`` has been searched
+    step = 0.0       # distance from ``done`` up to the next shift
+    while done < w_hi:
         if len(shifts) >= max_shifts:
-            raise RuntimeError(f"band_search: gave up after {max_shifts} shifts")
-        cell = cells.pop()
-        sigma = complex(0.5 * (cell[0] + cell[1]), 0.5 * (cell[2] + cell[3]))
-        res = eigs_near(j, e_diag, sigma, k, seed=len(shifts))
-        shifts.append((sigma, res.radius, len(res.values)))
-        if _inside(cell, sigma, res.radius):
-            todo = [cell]
-        elif max(cell[1] - cell[0], cell[3] - cell[2]) < 1e-6 * max(1.0, abs(sigma)):
-            # a tiny cell still not covered: more than k eigenvalues crowd here
-            if k >= k_cap:
-                raise RuntimeError("band_search: too many eigenvalues crowd one point; use the dense method")
-            k = min(2 * k, k_cap)
-            todo = [cell]
+            raise RuntimeError(f"band_search: gave up after {max_shifts} shifts at {done:.3f} rad/s")
+        y0 = done + step
+        res = eigs_near(j, e_diag, 1j * y0, k, seed=len(shifts))
+        shifts.append((1j * y0, res.radius, len(res.values)))
+        cov = _covered(y0, res.radius, c)
+        if cov is None and k < k_cap:  # narrower than the wedge: more eigenvalues per run
+            need = c * y0 / math.sqrt(1.0 + c * c)  # smallest radius that covers the row at y0
+            k = min(k_cap, max(2 * k, int(math.ceil(1.2 * k * need / max(res.radius, 1e-12)))))
+            continue
+        if cov is None:  # at k_max: the inscribed square, a strip narrower than the wedge
+            half = res.radius / math.sqrt(2.0)
+            cov, width = (y0 - half, y0 + half), half
         else:
-            todo = _split(cell, c, w_lo, w_hi)
-        rest = []
-        for q in todo + cells:
-            if not _inside(q, sigma, res.radius):
-                rest.append(q)
-                continue
-            sel = _in_cell(res.values, q, w_hi) & (np.abs(res.values.real) <= c * res.values.imag)
-            keep_v.append(res.values[sel])
-            keep_r.append(res.right[:, sel])
-        cells = rest
-    n = j.shape[0]
-    if not keep_v:
-        return BandResult(np.zeros(0, complex), np.zeros((n, 0), complex), np.zeros((n, 0), complex), shifts)
-    v = np.concatenate(keep_v)
+            width = None
+        if cov[0] > done:  # too far up: move the shift down by the gap (centred on done works)
+            step = max(0.0, step - 1.25 * (cov[0] - done))
+            continue
+        top = min(cov[1], w_hi)
+        v = res.values
+        new = (v.imag >= done) & ((v.imag < top) | ((top >= w_hi) & (v.imag <= w_hi))) & \
+              (np.abs(v.real) <= c * v.imag)
+        vals.append(v[new])
+        rights.append(res.right[:, new])
+        zeta = zeta_max if width is None else min(zeta_max, width / math.hypot(width, top))
+        coverage.append((done, top, zeta))
+        done = cov[1]
+        step = 0.8 * 0.5 * (cov[1] - cov[0])
+    n = int(np.count_nonzero(e_diag))
+    if not vals:
+        return BandResult(np.zeros(0, complex), np.zeros((n, 0), complex), np.zeros((n, 0), complex),
+                          shifts, coverage)
+    v = np.concatenate(vals)
     order = np.argsort(v.imag, kind="stable")
     v = v[order]
-    return BandResult(v, np.concatenate(keep_r, 1)[:, order], left_eigenvectors(j, e_diag, v), shifts)
+    return BandResult(v, np.concatenate(rights, 1)[:, order], left_eigenvectors(j, e_diag, v), shifts, coverage)
 
 
-def _initial_cells(w_lo, w_hi, c):
-    """Rows of near-square cells (x0, x1, y0, y1) over the wedge's bounding shape."""
-    cells = []
-    y = w_lo
-    h_min = (w_hi - w_lo) / 20.0
-    while y < w_hi:
-        h = max(2.0 * c * y, h_min)
-        y1 = min(y + h, w_hi)
-        half = c * y1
-        nx = max(1, int(math.ceil(2.0 * half / h)))
-        xs = np.linspace(-half, half, nx + 1)
-        cells += [(float(xs[i]), float(xs[i + 1]), y, y1) for i in range(nx)]
-        y = y1
-    return cells
+def _covered(y0: float, r: float, c: float) -> tuple[float, float] | None:
+    """Heights y whose whole wedge row ``|Re| <= c y`` lies in the open disk |lambda - j y0| < r
+    (None if no row fits)."""
+    a = 1.0 + c * c
+    disc = r * r * a - c * c * y0 * y0
+    if disc <= 0.0:
+        return None
+    s = math.sqrt(disc)
+    return (y0 - s) / a, (y0 + s) / a
 
 
-def _split(cell, c, w_lo, w_hi):
-    """The four quarters of a cell that still touch the wedge."""
-    x0, x1, y0, y1 = cell
-    xm, ym = 0.5 * (x0 + x1), 0.5 * (y0 + y1)
-    out = []
-    for q in ((x0, xm, y0, ym), (xm, x1, y0, ym), (x0, xm, ym, y1), (xm, x1, ym, y1)):
-        nearest = 0.0 if q[0] <= 0.0 <= q[1] else min(abs(q[0]), abs(q[1]))
-        if nearest <= c * q[3] and q[3] >= w_lo and q[2] <= w_hi:
-            out.append(q)
-    return out
-
-
-def _inside(cell, sigma, r):
-    """The closed cell lies in the open disk |lambda - sigma| < r."""
-    dx = max(abs(cell[0] - sigma.real), abs(cell[1] - sigma.real))
-    dy = max(abs(cell[2] - sigma.imag), abs(cell[3] - sigma.imag))
-    return dx * dx + dy * dy < r * r
-
-
-def _in_cell(v, cell, w_hi):
-    """Half-open membership, so cells that share an edge never both take an eigenvalue (the
-    top edge of the band is closed)."""
-    x0, x1, y0, y1 = cell
-    top = (v.imag < y1) | ((y1 >= w_hi) & (v.imag <= w_hi))
-    return (v.real >= x0) & (v.real < x1) & (v.imag >= y0) & top

@@ -16,12 +16,20 @@ import casa_dyn.models.exciter.sexs as m_exciter_sexs
 import casa_dyn.models.exciter.ieeet1 as m_exciter_ieeet1
 import casa_dyn.models.exciter.esst1a as m_exciter_esst1a
 import casa_dyn.models.exciter.exst1 as m_exciter_exst1
+import casa_dyn.models.exciter.esst3a as m_exciter_esst3a
+import casa_dyn.models.exciter.ieeex1 as m_exciter_ieeex1
+import casa_dyn.models.exciter.exdc2 as m_exciter_exdc2
+import casa_dyn.models.exciter.esdc1a as m_exciter_esdc1a
+import casa_dyn.models.exciter.esdc2a as m_exciter_esdc2a
 import casa_dyn.models.governor.tgov1 as m_governor_tgov1
 import casa_dyn.models.governor.hygov as m_governor_hygov
 import casa_dyn.models.governor.ieeeg1 as m_governor_ieeeg1
+import casa_dyn.models.governor.gast as m_governor_gast
 import casa_dyn.models.pss.ieeest as m_pss_ieeest
+import casa_dyn.models.pss.st2cut as m_pss_st2cut
+import casa_dyn.models.pss.pss2a as m_pss_pss2a
 
-N_FAMILIES = 16
+N_FAMILIES = 24
 
 
 @njit(EVAL_SIG)
@@ -121,6 +129,46 @@ def _dc_m_exciter_exst1(t, z, p, col, ds):
     return 0
 
 @njit(EVAL_SIG)
+def _ev_m_exciter_esst3a(t, z, p, col, r, jl, ds, want_jac):
+    m_exciter_esst3a._eval(t, z, p, col, r, jl, ds, want_jac)
+
+@njit(DISC_SIG)
+def _dc_m_exciter_esst3a(t, z, p, col, ds):
+    return m_exciter_esst3a._update_discrete(z, p, col, ds)
+
+@njit(EVAL_SIG)
+def _ev_m_exciter_ieeex1(t, z, p, col, r, jl, ds, want_jac):
+    m_exciter_ieeex1._eval(t, z, p, col, r, jl, ds, want_jac)
+
+@njit(DISC_SIG)
+def _dc_m_exciter_ieeex1(t, z, p, col, ds):
+    return m_exciter_ieeex1._update_discrete(z, p, col, ds)
+
+@njit(EVAL_SIG)
+def _ev_m_exciter_exdc2(t, z, p, col, r, jl, ds, want_jac):
+    m_exciter_exdc2._eval(t, z, p, col, r, jl, ds, want_jac)
+
+@njit(DISC_SIG)
+def _dc_m_exciter_exdc2(t, z, p, col, ds):
+    return m_exciter_exdc2._update_discrete(z, p, col, ds)
+
+@njit(EVAL_SIG)
+def _ev_m_exciter_esdc1a(t, z, p, col, r, jl, ds, want_jac):
+    m_exciter_esdc1a._eval(t, z, p, col, r, jl, ds, want_jac)
+
+@njit(DISC_SIG)
+def _dc_m_exciter_esdc1a(t, z, p, col, ds):
+    return m_exciter_esdc1a._update_discrete(z, p, col, ds)
+
+@njit(EVAL_SIG)
+def _ev_m_exciter_esdc2a(t, z, p, col, r, jl, ds, want_jac):
+    m_exciter_esdc2a._eval(t, z, p, col, r, jl, ds, want_jac)
+
+@njit(DISC_SIG)
+def _dc_m_exciter_esdc2a(t, z, p, col, ds):
+    return m_exciter_esdc2a._update_discrete(z, p, col, ds)
+
+@njit(EVAL_SIG)
 def _ev_m_governor_tgov1(t, z, p, col, r, jl, ds, want_jac):
     m_governor_tgov1._eval(t, z, p, col, r, jl, ds, want_jac)
 
@@ -145,12 +193,36 @@ def _dc_m_governor_ieeeg1(t, z, p, col, ds):
     return m_governor_ieeeg1._update_discrete(z, p, col, ds)
 
 @njit(EVAL_SIG)
+def _ev_m_governor_gast(t, z, p, col, r, jl, ds, want_jac):
+    m_governor_gast._eval(t, z, p, col, r, jl, ds, want_jac)
+
+@njit(DISC_SIG)
+def _dc_m_governor_gast(t, z, p, col, ds):
+    return m_governor_gast._update_discrete(z, p, col, ds)
+
+@njit(EVAL_SIG)
 def _ev_m_pss_ieeest(t, z, p, col, r, jl, ds, want_jac):
     m_pss_ieeest._eval(t, z, p, col, r, jl, ds, want_jac)
 
 @njit(DISC_SIG)
 def _dc_m_pss_ieeest(t, z, p, col, ds):
     return m_pss_ieeest._update_discrete(z, p, col, ds)
+
+@njit(EVAL_SIG)
+def _ev_m_pss_st2cut(t, z, p, col, r, jl, ds, want_jac):
+    m_pss_st2cut._eval(t, z, p, col, r, jl, ds, want_jac)
+
+@njit(DISC_SIG)
+def _dc_m_pss_st2cut(t, z, p, col, ds):
+    return m_pss_st2cut._update_discrete(z, p, col, ds)
+
+@njit(EVAL_SIG)
+def _ev_m_pss_pss2a(t, z, p, col, r, jl, ds, want_jac):
+    m_pss_pss2a._eval(t, z, p, col, r, jl, ds, want_jac)
+
+@njit(DISC_SIG)
+def _dc_m_pss_pss2a(t, z, p, col, ds):
+    return 0
 
 
 _TABLES = []
@@ -185,13 +257,29 @@ def function_tables():
         dc.append(_dc_m_exciter_esst1a)
         ev.append(_ev_m_exciter_exst1)
         dc.append(_dc_m_exciter_exst1)
+        ev.append(_ev_m_exciter_esst3a)
+        dc.append(_dc_m_exciter_esst3a)
+        ev.append(_ev_m_exciter_ieeex1)
+        dc.append(_dc_m_exciter_ieeex1)
+        ev.append(_ev_m_exciter_exdc2)
+        dc.append(_dc_m_exciter_exdc2)
+        ev.append(_ev_m_exciter_esdc1a)
+        dc.append(_dc_m_exciter_esdc1a)
+        ev.append(_ev_m_exciter_esdc2a)
+        dc.append(_dc_m_exciter_esdc2a)
         ev.append(_ev_m_governor_tgov1)
         dc.append(_dc_m_governor_tgov1)
         ev.append(_ev_m_governor_hygov)
         dc.append(_dc_m_governor_hygov)
         ev.append(_ev_m_governor_ieeeg1)
         dc.append(_dc_m_governor_ieeeg1)
+        ev.append(_ev_m_governor_gast)
+        dc.append(_dc_m_governor_gast)
         ev.append(_ev_m_pss_ieeest)
         dc.append(_dc_m_pss_ieeest)
+        ev.append(_ev_m_pss_st2cut)
+        dc.append(_dc_m_pss_st2cut)
+        ev.append(_ev_m_pss_pss2a)
+        dc.append(_dc_m_pss_pss2a)
         _TABLES.append((ev, dc))
     return _TABLES[0]

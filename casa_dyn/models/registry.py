@@ -33,12 +33,20 @@ FAMILY_MODULES: tuple[str, ...] = (
     "exciter.ieeet1",
     "exciter.esst1a",
     "exciter.exst1",
+    "exciter.esst3a",
+    "exciter.ieeex1",
+    "exciter.exdc2",
+    "exciter.esdc1a",
+    "exciter.esdc2a",
     # -- governors
     "governor.tgov1",
     "governor.hygov",
     "governor.ieeeg1",
+    "governor.gast",
     # -- stabilizers
     "pss.ieeest",
+    "pss.st2cut",
+    "pss.pss2a",
 )
 
 

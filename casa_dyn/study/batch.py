@@ -3,7 +3,8 @@
 1. Read the study and its cases; expand and check every scenario (nothing runs on an error).
 2. Keep this shard's slice; remove attempt folders left by killed runs; skip every scenario
    whose result file already holds its id (and the same metric options).
-3. Warm the JIT cache in the driver (and on each Dask worker), then fan the rest out.
+3. Warm the JIT cache in one worker (it writes numba's disk cache if it has to compile),
+   then fan the rest out, so that workers never compile at the same time.
 4. Build the summary from the result files (the single source of truth), in scenario order,
    with the pass/fail criteria evaluated now; write it atomically (HDF5 and CSV).
 
@@ -85,7 +86,7 @@ def run_batch(study_path: str, out_dir: str, opts: BatchOptions = BatchOptions()
     from casa_dyn.study.executors import Job, make_executor
     from casa_dyn.study.progress import Progress
     from casa_dyn.study.scenarios import CctJob, shard
-    from casa_dyn.study.tasks import Settings, run_cct, run_scenario, warm_jit
+    from casa_dyn.study.tasks import Settings, run_cct, run_scenario
 
     wall0 = time.perf_counter()
     study, cases, items = load(study_path)
@@ -98,11 +99,9 @@ def run_batch(study_path: str, out_dir: str, opts: BatchOptions = BatchOptions()
                          n_cct=sum(isinstance(it, CctJob) for it in items))
     settings = Settings(out_dir, study.metrics, study.output, study.criteria)
     if todo:
-        warm_jit(cases[todo[0].case])
         with make_executor(opts.workers, opts.scheduler) as ex:
             report.executor = f"{ex.name}, {ex.n_workers} worker{'s' if ex.n_workers != 1 else ''}"
-            if hasattr(ex, "prepare"):
-                ex.prepare(cases[todo[0].case])
+            ex.warm(cases[todo[0].case])
             shared = {label: ex.share(cases[label]) for label in {it.case for it in todo}}
             bar = Progress(len(todo), stream if opts.progress else None,
                            label=f"batch ({report.n_skipped} done before)" if report.n_skipped else "batch")

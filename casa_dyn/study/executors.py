@@ -45,6 +45,10 @@ class InProcess:
     def share(self, obj):
         return obj
 
+    def warm(self, case) -> None:
+        """Compile (or load) the kernels once before fanning out; in process, the first
+        scenario does it."""
+
     def run(self, jobs, on_done) -> None:
         for job in jobs:
             on_done(job, job.fn(*job.args), None)
@@ -90,6 +94,19 @@ class LocalPool(InProcess):
 
         return ProcessPoolExecutor(self.n_workers, mp_context=mp.get_context("spawn"),
                                    initializer=_pool_init, initargs=(os.getpid(),))
+
+    def warm(self, case) -> None:
+        """One worker compiles or loads the kernels (and writes numba's disk cache) before the
+        others start, so that workers never compile concurrently."""
+        from casa_dyn.study.tasks import warm_jit
+
+        from concurrent.futures.process import BrokenProcessPool
+
+        self._pool = self._pool or self._new_pool()
+        try:
+            self._pool.submit(warm_jit, case).result()
+        except BrokenProcessPool:  # the jobs will meet (and record) whatever killed it
+            self._pool = self._new_pool()
 
     def run(self, jobs, on_done) -> None:
         from concurrent.futures import FIRST_COMPLETED, wait
@@ -170,8 +187,11 @@ class DaskExecutor(InProcess):
         self.n_workers = len(self.client.scheduler_info(n_workers=-1)["workers"])
         self.name = f"dask ({address})"
 
-    def prepare(self, warm_case) -> None:
-        self.client.run(_dask_worker_setup, warm_case)
+    def warm(self, case) -> None:
+        """One worker first (it may have to compile and write the cache), then every worker
+        loads the kernels before the batch starts."""
+        self.client.submit(_dask_worker_setup, case, pure=False).result()
+        self.client.run(_dask_worker_setup, case)
 
     def share(self, obj):
         return self.client.scatter(obj, broadcast=True, hash=False)

@@ -4,7 +4,7 @@ Method (Kundur, *Power System Stability and Control*, 1994, sec. 12.1-12.2; Mila
 System Modelling and Scripting*, 2010, ch. 6):
 
 * The engine's DAE ``dx/dt = f(x, y), 0 = g(x, y)`` is linearized with its own analytic
-  Jacobian ``J = [[fx, fy], [gx, gy]]`` (``solver.kernel.eval_system``) at the initial point;
+  Jacobian ``J = [[fx, fy], [gx, gy]]`` (``solver.workspace.evaluate``) at the initial point;
   the state matrix is ``A = fx - fy gy^-1 gx`` (``linalg.pencil``: a sparse LU of ``gy``, never
   a dense inverse).  Rows of lags with a zero time constant are algebraic.
 * Eigenvalues ``lambda = sigma + j omega``: frequency ``omega / 2 pi``, damping ratio
@@ -54,7 +54,8 @@ class ModeOptions:
     method: str = "auto"                        # auto | dense | band
     dense_max_states: int = 3000                # auto: dense QR up to this many states
     zeta_max: float = 0.3                       # band search: damping ratios within +-zeta_max
-    k_per_shift: int = 40                       # band search: eigenvalues per Arnoldi run
+    k_per_shift: int = 40                       # band search: eigenvalues per Arnoldi run (start)
+    k_max: int = 160                            # band search: at most this many per run
 
     def check(self) -> None:
         lo, hi = self.band_hz
@@ -64,8 +65,8 @@ class ModeOptions:
             raise ModeAnalysisError(f"unknown method {self.method!r} (choose {', '.join(METHODS)})")
         if not 0.0 < self.zeta_max < 1.0:
             raise ModeAnalysisError(f"zeta_max = {self.zeta_max:g}: need 0 < zeta_max < 1")
-        if self.k_per_shift < 2 or self.dense_max_states < 1:
-            raise ModeAnalysisError("k_per_shift must be >= 2 and dense_max_states >= 1")
+        if not 2 <= self.k_per_shift <= self.k_max or self.dense_max_states < 1:
+            raise ModeAnalysisError("need 2 <= k_per_shift <= k_max and dense_max_states >= 1")
 
 
 def parse_band(text: str) -> tuple[float, float]:
@@ -104,7 +105,7 @@ class ModalResult:
     timing_s: dict = field(default_factory=dict)
     case_name: str = ""
     complete: bool = True     # True: every eigenvalue of A; False: the band search's only
-    zeta_max: float = 1.0     # band search: damping ratios within +-zeta_max were searched
+    zeta_max: float = 1.0     # band search: every mode in the band with |zeta| <= this was found
     shifts: list = field(default_factory=list)  # band search: (shift, radius, n found) per run
 
     @property
@@ -143,6 +144,7 @@ class ModalResult:
                 "n_eigenvalues": int(v.size), "complete": self.complete, "band_hz": list(self.band_hz),
                 "n_in_band": int(self.in_band().sum()), "n_unstable": int(unstable.sum()),
                 "n_zero": int((np.abs(v) <= ZERO_TOL).sum()), "n_shifts": len(self.shifts),
+                "zeta_searched": float(self.zeta_max),
                 "frozen_states": list(self.frozen),
                 "timing_s": {k: round(t, 4) for k, t in self.timing_s.items()}}
 
@@ -191,6 +193,7 @@ def analyze_modes(case, options: ModeOptions | None = None, pf=None, system=None
 
             pf = solve_power_flow(case)
         system = build_system(case, pf)
+    t_lin = time.perf_counter()
     lin = linearize(system)
     n_x = len(lin.states)
     if n_x == 0:
@@ -199,19 +202,24 @@ def analyze_modes(case, options: ModeOptions | None = None, pf=None, system=None
     method = opts.method
     if method == "auto":
         method = "dense" if n_x <= opts.dense_max_states else "band"
-    shifts = []
+    shifts, zeta_done = [], 1.0
     if method == "dense":
         values, right, left = _dense_modes(state_matrix(lin))
     else:
         w = 2 * np.pi * np.asarray(opts.band_hz, dtype=float)
-        res = band_search(lin.jac, lin.e_diag, w[0], w[1], opts.zeta_max, k=opts.k_per_shift)
-        values, right = res.values, res.right[lin.states]
-        left = _scaled_left(res.left[lin.states], right)
+        try:
+            res = band_search(lin.jac, lin.e_diag, w[0], w[1], opts.zeta_max, k=opts.k_per_shift,
+                              k_max=opts.k_max)
+        except RuntimeError as e:  # ARPACK or the search itself gave up
+            raise ModeAnalysisError(f"band search of '{case.name}': {e}") from None
+        values, right = res.values, res.right
+        left = _scaled_left(res.left, right)
         shifts = res.shifts
+        zeta_done = min((z for _, _, z in res.coverage), default=opts.zeta_max)
     t2 = time.perf_counter()
     res = _result(system, lin, values, right, left, method, opts, case.name,
-                  {"linearize": t1 - t0, "eigen": t2 - t1})
-    res.shifts = shifts
+                  {"build": t_lin - t0, "linearize": t1 - t_lin, "eigen": t2 - t1})
+    res.shifts, res.zeta_max = shifts, zeta_done
     return res
 
 
@@ -243,7 +251,7 @@ def _result(sysm, lin, values, right, left, method, opts, name, timing) -> Modal
                        speed_rows=speed, state_unit=unit_of[lin.states], method=method,
                        band_hz=tuple(float(b) for b in opts.band_hz),
                        frozen=[lin.names[i] for i in lin.frozen], timing_s=timing, case_name=name,
-                       complete=method == "dense", zeta_max=1.0 if method == "dense" else opts.zeta_max)
+                       complete=method == "dense")
 
 
 # ---------------------------------------------------------------------------- reporting
@@ -283,6 +291,9 @@ def format_mode_table(res: ModalResult, rows: list[dict]) -> str:
             f"{s['n_in_band']} modes in {res.band_hz[0]:g}-{res.band_hz[1]:g} Hz, "
             f"{s['n_unstable']} unstable, {s['n_zero']} zero")
     lines = [head]
+    if not s["complete"]:
+        lines.append(f"band search: every mode in the band with |zeta| <= {s['zeta_searched']:.3f} found "
+                     f"({s['n_shifts']} shift-invert runs)")
     if s["frozen_states"]:
         lines.append(f"held at a limit (removed): {', '.join(s['frozen_states'])}")
     lines.append(f"{'mode':>5} {'real 1/s':>9} {'imag rad/s':>10} {'f Hz':>7} {'zeta':>7}  "

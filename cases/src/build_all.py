@@ -13,7 +13,7 @@ import sys
 SRC = pathlib.Path(__file__).resolve().parent
 CASES = SRC.parent
 #: source modules in this folder, one case each
-CASE_MODULES = ("wscc9", "kundur2area", "ieee39", "cigre_hvdc")
+CASE_MODULES = ("wscc9", "kundur2area", "ieee39", "cigre_hvdc", "casa1000", "casa1000_kabul")
 
 if str(CASES.parent) not in sys.path:  # let the script run from a checkout without installing
     sys.path.insert(0, str(CASES.parent))

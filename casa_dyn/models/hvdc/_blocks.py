@@ -10,34 +10,47 @@ import math
 
 from casa_dyn._jit import njit
 
-#: width of the end segments of ``acos_sat`` (in units of its argument)
-ACOS_EDGE = 1e-6
-_A_HI = math.acos(1.0 - ACOS_EDGE)          # acos at the inner end of the upper segment
-_A_LO = math.acos(-1.0 + ACOS_EDGE)         # acos at the inner end of the lower segment
+#: width (in units of its argument) over which ``acos_sat`` rounds off its ends
+ACOS_ROUND = 1e-3
 #: the smallest |V| used in divisions (pu): a bolted fault is not a crash
 V_FLOOR_PU = 1e-9
 
 
 @njit
-def acos_sat(x):
-    """``acos(x)`` saturated outside [-1, 1] (0 above, pi below) with straight end segments
-    of width ACOS_EDGE, so that it is finite with a finite slope everywhere.
-
-    Used for the overlap angle ``alpha + mu = acos(cos alpha - sqrt2 Xc Id / Eac)``: an
-    argument below -1 means the valves cannot finish commutating (overlap to 180 deg, the
-    bridge short-circuits its DC side), which the model represents by mu = pi - alpha.
-    Returns (value, d value / dx)."""
-    if x >= 1.0:
+def _softplus(y, w):
+    """w log(1 + exp(y / w)) and its derivative: y for y >> w, 0 for y << -w, smooth."""
+    q = y / w
+    if q > 35.0:
+        return y, 1.0
+    if q < -700.0:
         return 0.0, 0.0
-    if x <= -1.0:
-        return math.pi, 0.0
-    if x > 1.0 - ACOS_EDGE:
-        s = -_A_HI / ACOS_EDGE
-        return _A_HI + s * (x - (1.0 - ACOS_EDGE)), s
-    if x < -1.0 + ACOS_EDGE:
-        s = -(math.pi - _A_LO) / ACOS_EDGE
-        return _A_LO + s * (x - (-1.0 + ACOS_EDGE)), s
-    return math.acos(x), -1.0 / math.sqrt(1.0 - x * x)
+    e = math.exp(q)
+    return w * math.log1p(e), e / (1.0 + e)
+
+
+@njit
+def acos_sat(x):
+    """``acos(x)`` saturated smoothly outside [-1, 1] (to pi below, 0 above).
+
+    Exact identities ``acos(x) = pi - 2 asin(sqrt((1 + x)/2)) = 2 asin(sqrt((1 - x)/2))``
+    with ``1 +- x`` passed through a softplus of width ACOS_ROUND, so the function and its
+    slope stay finite and smooth (no kink for Newton to cycle on) and differ from acos only
+    within a few ACOS_ROUND of the ends.  Used for the overlap angle ``alpha + mu =
+    acos(cos alpha - sqrt2 Xc Id / Eac)``: below -1 the valves cannot finish commutating
+    (overlap to 180 deg, the bridge short-circuits its DC side).  Returns (value, d/dx)."""
+    if x < 0.0:
+        y, dy = _softplus(1.0 + x, ACOS_ROUND)
+        sgn, base = -1.0, math.pi
+    else:
+        y, dy = _softplus(1.0 - x, ACOS_ROUND)
+        sgn, base, dy = 1.0, 0.0, -dy
+    if y <= 0.0:
+        return base, 0.0
+    s = min(0.5 * y, 1.0)
+    r = math.sqrt(s)
+    # d/dy 2 asin(sqrt(y/2)) = 1 / (2 sqrt(s (1 - s)))
+    d = 0.0 if s >= 1.0 else 1.0 / (2.0 * math.sqrt(s * (1.0 - s)))
+    return base + sgn * 2.0 * math.asin(r), sgn * d * dy
 
 
 @njit

@@ -65,8 +65,10 @@ N_ROWS = 20
 V_FLOOR_FRAC = 0.05
 #: the smallest valve-side AC voltage used in divisions (kV)
 EAC_FLOOR_KV = 1e-6
-#: a controller output must beat the selected one by this much to take over (rad)
-SEL_HYST_RAD = 1e-3
+#: controller hand-over hysteresis: current error (pu of rated), gamma (rad), voltage (pu)
+SEL_HYST_I_PU = 0.01
+SEL_HYST_G_RAD = math.radians(0.5)
+SEL_HYST_V_PU = 0.01
 #: tracking rate of controller integrators that are not in use (1/s)
 W_IDLE = 10.0
 #: a non-conducting converter starts conducting when it could drive this current (pu)
@@ -176,25 +178,25 @@ def ac_side(z, p, col, u):
 
 @njit
 def candidates(t, z, p, col, ds, u):
-    """Unclipped firing angles (rad) the controllers ask for: current (CC), extinction angle
-    (CEA), DC voltage (CV) and the restart voltage ramp (VR; NaN when not applicable)."""
+    """What the controllers ask for: unclipped firing angles (rad) of current (CC),
+    extinction-angle (CEA), DC-voltage (CV) control and the restart voltage ramp (VR; NaN
+    when not applicable), and the errors behind them: current (pu, order - measured),
+    gamma (rad) and voltage (pu, order - measured)."""
     paux = z[col[u, C_PAUX]]
     im = z[col[u, C_IM]]
     vm = z[col[u, C_VM]]
-    iord = order(t, p, ds, u, vm, paux)[0]
-    a_cc = z[col[u, C_XI]] - p[u, KPI] * (iord - im) / p[u, IR]
-    al = z[col[u, C_AL]]
-    gamma = math.pi - al - z[col[u, C_MU]]
+    e_i = (order(t, p, ds, u, vm, paux)[0] - im) / p[u, IR]
+    a_cc = z[col[u, C_XI]] - p[u, KPI] * e_i
+    gamma = math.pi - z[col[u, C_AL]] - z[col[u, C_MU]]
     a_g = z[col[u, C_XG]] + p[u, KPG] * (gamma - p[u, GORD])
-    a_cv = math.nan
-    if p[u, CVCTL] != 0.0:
-        vord = ramp(t, ds[u, D_OT0], ds[u, D_OV0], ds[u, D_OTGT], ds[u, D_ORATE])
-        a_cv = z[col[u, C_XV]] + p[u, KPV] * (vord - vm - p[u, RCOMP] * im) / p[u, VB]
+    vord = ramp(t, ds[u, D_OT0], ds[u, D_OV0], ds[u, D_OTGT], ds[u, D_ORATE])
+    e_v = (vord - vm - p[u, RCOMP] * im) / p[u, VB]
+    a_cv = z[col[u, C_XV]] + p[u, KPV] * e_v if p[u, CVCTL] != 0.0 else math.nan
     a_vr = math.nan
     vr, ramping = v_ramp_kv(t, p, ds, u)
     if ramping:
-        vac, _, _, eac, _ = ac_side(z, p, col, u)
+        eac = ac_side(z, p, col, u)[3]
         vd0 = p[u, NB] * K_VD0 * eac
         req = p[u, NB] * (K_RX * p[u, XC] + 2.0 * p[u, RC])
         a_vr = acos_sat((req * z[col[u, C_ID]] - vr) / vd0)[0]
-    return a_cc, a_g, a_cv, a_vr
+    return a_cc, a_g, a_cv, a_vr, e_i, gamma, e_v

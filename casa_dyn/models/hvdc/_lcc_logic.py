@@ -19,8 +19,10 @@ semantics as coded in STEPS ``hvdc_model.cpp``, REFERENCE.md 2.3 item 7):
    non-conducting one starts again when it could drive current into the DC network.
 6. VCMOD: a power-controlled converter below v_cmod_kv holds the current p/v_set of its
    pole's voltage-setting converter for at least t_cmode_s.
-7. Controller selection (inverter: the smallest angle of CC, CEA, CV, restart ramp, with a
-   hysteresis of SEL_HYST_RAD) and the alpha limits.
+7. Controller selection of an inverter (``_inverter_sel``: current control when the
+   current is below the inverter's order, otherwise the voltage side -- CEA, CV, or the
+   restart ramp -- with the extinction-angle limit; bumpless hand-over) and the alpha
+   limits.
 Then per isolated cluster of DC nodes (``_network``) whose converters all stopped
 conducting, the first converter holds its terminal at 0 kV so that the cluster's voltage
 is defined ("pinned"; it is released as soon as a converter of the cluster conducts).
@@ -158,22 +160,50 @@ def _cmode(t, z, p, col, ds, u):
 
 
 @njit
+def _inverter_sel(p, u, sel, e_i, gamma, e_v, vr_open):
+    """Hand-over between the inverter controllers (REFERENCE.md 2.3 items 3-4: the current
+    controller lowers alpha below what the voltage side -- CEA, CV or the restart ramp --
+    allows when the current falls below the inverter's order; the extinction-angle limit
+    caps alpha).  Decided on the controllers' errors, with hysteresis."""
+    vside = float(SEL_VR) if vr_open else (float(SEL_CV) if p[u, CVCTL] != 0.0 else float(SEL_CEA))
+    if sel == SEL_VR and not vr_open:
+        sel = vside
+    if sel == SEL_CC:
+        if gamma < p[u, GORD] - SEL_HYST_G_RAD:
+            return float(SEL_CEA)
+        if p[u, ISVST] != 0.0 and e_i < -SEL_HYST_I_PU:
+            return vside
+        return sel
+    if e_i > SEL_HYST_I_PU:
+        return float(SEL_CC)
+    if sel != SEL_CEA and gamma < p[u, GMIN] - SEL_HYST_G_RAD:
+        return float(SEL_CEA)
+    if sel == SEL_CEA and p[u, CVCTL] != 0.0 and e_v < -SEL_HYST_V_PU:
+        return float(SEL_CV)
+    return sel
+
+
+@njit
 def _select(t, z, p, col, ds, u):
-    a_cc, a_g, a_cv, a_vr = candidates(t, z, p, col, ds, u)
-    sel = ds[u, D_SEL]
+    """Controller selection (bumpless: the controller taking over starts from the present
+    alpha) and the alpha limits."""
+    a_cc, a_g, a_cv, a_vr, e_i, gamma, e_v = candidates(t, z, p, col, ds, u)
+    old = ds[u, D_SEL]
     if p[u, KIND] > 0.0:
         sel = float(SEL_CC)
     else:
-        vals = (a_cc, a_g, a_cv, a_vr)
-        cur = vals[int(sel) - 1]
-        if math.isnan(cur):
-            cur = math.inf
-        best, bv = sel, cur
-        for k in range(4):
-            v = vals[k]
-            if not math.isnan(v) and v < bv - SEL_HYST_RAD:
-                best, bv = float(k + 1), v
-        sel = best
+        sel = _inverter_sel(p, u, old, e_i, gamma, e_v, not math.isnan(a_vr))
+    if sel != old:
+        al = z[col[u, C_AL]]
+        if sel == SEL_CC:
+            z[col[u, C_XI]] = al + p[u, KPI] * e_i
+            a_cc = al
+        elif sel == SEL_CEA:
+            z[col[u, C_XG]] = al - p[u, KPG] * (gamma - p[u, GORD])
+            a_g = al
+        elif sel == SEL_CV:
+            z[col[u, C_XV]] = al - p[u, KPV] * e_v
+            a_cv = al
     v = (a_cc, a_g, a_cv, a_vr)[int(sel) - 1]
     lim = -1.0 if v < p[u, AMIN] else (1.0 if v > p[u, AMAX] else 0.0)
     return _set(ds, u, D_SEL, sel) + _set(ds, u, D_LIM, lim)

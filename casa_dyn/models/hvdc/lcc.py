@@ -13,8 +13,10 @@ inverter's alpha = pi - beta, its extinction angle gamma = pi - alpha - mu)::
     E   = Vd0 (cos alpha + cos(alpha + mu)) / 2   (= Vd0 cos alpha - n 3/pi Xc Id)
     Vt  = k (E - 2 n Rc Id)                                            DC terminal voltage
     P   = E Id                             AC power drawn (negative: delivered by an inverter)
-    Q   = k P tan(phi),  phi from Kimbark's formula on (alpha or gamma, mu), or the
-          approximation Q = Id sqrt(Vd0^2 - E^2) (cos phi = E / Vd0), as the power flow used
+    Q   = n 3 Eac^2 / (4 pi Xc) (2 mu + sin 2 alpha - sin 2(alpha + mu))     Kimbark, exact
+          (equal to P tan(phi) with his power factor, the power flow's choice, but free of
+          its pole at phi = 90 deg), or the approximation Q = Id sqrt(Vd0^2 - E^2)
+          (cos phi = E / Vd0) when the power flow used that
     I_ac = (P - jQ) / conj(V) / S_base                   current drawn from the AC bus (pu)
            (with |V|^2 held at V_INJ_LIN_PU^2 below that voltage, so that at a nearly dead
            bus the current falls with V instead of turning with its angle)
@@ -37,7 +39,9 @@ used (Astrom & Hagglund, PID Controllers, 1995, sec. 3.5, tracking time Tt = Ti)
     CV   a_v  = x_v + K_p,v (V_ord - v_meas - R_comp i_meas)/V_base
          (the voltage-setting inverter whose power-flow gamma is not fixed)
     rectifier alpha = clip(a_cc, alpha_min, alpha_max)
-    inverter  alpha = clip(min(a_cc, a_g, a_v, a_restart), alpha_min, alpha_max)
+    inverter  alpha = clip(a_cc, a_g, a_v or a_restart as selected, alpha_min, alpha_max)
+    (an inverter's alpha_min is at least 90 deg; the clip is a flag between steps and a
+    plain windup clip within a step)
 
 Discrete logic at step boundaries (``_lcc_logic``): selection of the smallest inverter
 angle and the limits, VCMOD, commutation failure (Vt = 0 for t_cf_s: the DC current
@@ -63,7 +67,7 @@ from casa_dyn.models.hvdc._lcc_core import (
     ALGEBS, DISC, EXTRA, INPUTS, N_ROWS, STATES, ac_side, forced, order, track_rate, v_ramp_kv,
 )
 from casa_dyn.models.hvdc._lcc_logic import _update_discrete
-from casa_dyn.network.dc.qss import K_RX, K_VD0, phi_kimbark
+from casa_dyn.network.dc.qss import K_RX, K_VD0
 
 SQRT2 = math.sqrt(2.0)
 
@@ -82,17 +86,18 @@ def mode_code(ds, u):
 
 
 @njit
-def _q_rows(p, u, kind, al, mu, idk, E, dE_da, dE_dmu, dE_dv, vd0, dvd0_dv):
+def _q_rows(p, u, al, mu, idk, E, dE_da, dE_dmu, dE_dv, vd0, dvd0_dv, eac, deac):
     """Q drawn and its derivatives (alpha, mu, id, |V|) in normal conduction."""
     if p[u, EXACT] != 0.0:
-        ang = al if kind > 0.0 else math.pi - al - mu
-        phi, dpa, dpm = phi_kimbark(ang, mu)
-        da, dm = (dpa, dpm) if kind > 0.0 else (-dpa, dpm - dpa)
-        tp = math.tan(phi)
-        s2 = 1.0 + tp * tp
-        pm = kind * E * idk
-        return (pm * tp, kind * dE_da * idk * tp + pm * s2 * da,
-                kind * dE_dmu * idk * tp + pm * s2 * dm, kind * E * tp, kind * dE_dv * idk * tp)
+        # Kimbark's exact reactive power, Q = n 3 Eac^2 / (4 pi Xc) (2 mu + sin 2a - sin 2(a+mu))
+        # (= P tan phi with his power factor, without its pole at phi = 90 deg; the same in
+        # alpha for both kinds, since sin 2 gamma = -sin 2(a+mu), sin 2(gamma+mu) = -sin 2a)
+        kq = p[u, NB] * 3.0 / (4.0 * math.pi * p[u, XC])
+        g = 2.0 * mu + math.sin(2.0 * al) - math.sin(2.0 * (al + mu))
+        c2 = math.cos(2.0 * (al + mu))
+        e2 = kq * eac * eac
+        return (e2 * g, e2 * (2.0 * math.cos(2.0 * al) - 2.0 * c2), e2 * (2.0 - 2.0 * c2), 0.0,
+                2.0 * kq * eac * g * deac)
     sq = max(vd0 * vd0 - E * E, 1e-12)
     s = math.sqrt(sq)
     dq_de = -idk * E / s
@@ -176,6 +181,10 @@ def _eval(t, z, p, col, r, jl, ds, want_jac):
             asel, dar = acos_sat(xr)
         else:
             asel = xi - p[u, KPI] * e_i
+        # windup clip inside a step (the limit flags take over at the next step boundary)
+        clipped = asel < p[u, AMIN] or asel > p[u, AMAX]
+        if clipped:
+            asel = p[u, AMIN] if asel < p[u, AMIN] else p[u, AMAX]
         r[u, 5] = asel - al
         # overlap
         kmu = SQRT2 * p[u, XC]
@@ -207,8 +216,8 @@ def _eval(t, z, p, col, r, jl, ds, want_jac):
         if short:
             qv = 0.0
         else:
-            qv, dq_da, dq_dmu, dq_di, dq_dv = _q_rows(p, u, kind, al, mu, idk, E, dE_da, dE_dmu,
-                                                      dE_dv, vd0, dvd0_dv)
+            qv, dq_da, dq_dmu, dq_di, dq_dv = _q_rows(p, u, al, mu, idk, E, dE_da, dE_dmu, dE_dv,
+                                                      vd0, dvd0_dv, eac, deac)
         r[u, 9] = qv - qz
         r[u, 10] = p[u, PAUX0] - paux
         r[u, 11] = mode_code(ds, u) - z[col[u, C_MODE]]
@@ -245,7 +254,7 @@ def _eval(t, z, p, col, r, jl, ds, want_jac):
         else:
             J[4, C_AL], J[4, C_XV] = W_IDLE, -W_IDLE
         J[5, C_AL] = -1.0
-        if forced(ds, u) or lim != 0.0:
+        if forced(ds, u) or lim != 0.0 or clipped:
             pass
         elif sel == SEL_CEA:
             J[5, C_XG] = 1.0

@@ -1,0 +1,184 @@
+"""Batch throughput and driver memory.
+
+1. IEEE 39 N-1 sweep: every in-service branch (34 lines + 12 transformers), a bolted fault at
+   each end cleared after 100 ms by tripping the branch, 10 s simulated each (92 scenarios), run
+   with 1 worker (in the driver), 2 local worker processes and a local Dask cluster of 2
+   one-thread workers.  Prints scenarios per second (whole batch, from start-up to summary;
+   and the rate after the first result, which leaves out start-up and JIT loading), parallel
+   efficiency against 1 worker, and whether the three summary tables are identical.
+2. Driver memory over a batch of about 1,000 scenarios (the same sweep x 11 clearing times,
+   2 local workers): resident set size of the driver sampled while it runs.
+
+    python benchmarks/bench_batch.py                   # both parts
+    python benchmarks/bench_batch.py --skip-memory     # part 1 only
+    python benchmarks/bench_batch.py --dynamics classical
+
+``--dynamics case`` (default) uses the case's own dynamic data (PES-TR18 GENROU + ESST1A +
+IEEEST in cases/ieee39.h5) when it has any, else the typical classical preset.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import pathlib
+import platform
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from casa_dyn.study.batch import BatchOptions, load, run_batch  # noqa: E402
+
+CLEARING_11 = [0.05, 0.06, 0.07, 0.08, 0.09, 0.10, 0.11, 0.12, 0.13, 0.14, 0.15]
+
+
+def machine_info() -> str:
+    cpu = "unknown cpu"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"{datetime.datetime.now():%Y-%m-%d %H:%M}, load average {load[0]:.2f} at start")
+
+
+def study_text(dynamics: str | None, clearing: list[float], keep: str = "all") -> str:
+    dyn = f'dynamics = "{dynamics}"\n' if dynamics else ""
+    return (f'name = "ieee39-n1"\n[[case]]\npath = "{ROOT / "cases" / "ieee39.h5"}"\n{dyn}'
+            f'[options]\nt_end_s = 10.0\n[[n1_branch]]\n[[sweep]]\nparameter = "clearing_time_s"\n'
+            f'values = {clearing}\n[output]\nkeep = "{keep}"\n')
+
+
+class Watch:
+    """Samples the driver's RSS and the number of finished result files."""
+
+    def __init__(self, out: pathlib.Path, period_s: float = 0.25):
+        self.out, self.period, self.samples, self._stop = out, period_s, [], threading.Event()
+        self.t_first = None
+        self.t0 = time.perf_counter()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def rss_mb(key="VmRSS") -> float:
+        for line in open("/proc/self/status"):
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024.0
+        return float("nan")
+
+    def _run(self):
+        while not self._stop.is_set():
+            d = self.out / "results"
+            n = len(os.listdir(d)) if d.is_dir() else 0
+            if n and self.t_first is None:
+                self.t_first = (time.perf_counter() - self.t0, n)
+            self.samples.append((time.perf_counter() - self.t0, n, self.rss_mb()))
+            self._stop.wait(self.period)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self.thread.join()
+
+
+def timed_batch(study: str, out: pathlib.Path, opts: BatchOptions):
+    with Watch(out) as w:
+        t0 = time.perf_counter()
+        rep = run_batch(study, str(out), opts, stream=None)
+        wall = time.perf_counter() - t0
+    steady = None
+    if w.t_first is not None and wall > w.t_first[0]:
+        steady = (rep.n_run - w.t_first[1]) / (wall - w.t_first[0])
+    return rep, wall, steady, w.samples
+
+
+def part1(tmp: pathlib.Path, dynamics: str | None):
+    study = tmp / "n1.toml"
+    study.write_text(study_text(dynamics, [0.1]))
+    _, cases, items = load(str(study))
+    n = len(items)
+    print(f"\n### IEEE 39 N-1: {n} scenarios x 10 s (dynamics: {dynamics or 'the case own data'})\n")
+    print("| executor | workers | wall s | scenarios/s | after first result /s | parallel efficiency | statuses |")
+    print("|---|---|---|---|---|---|---|")
+    from distributed import LocalCluster
+
+    runs = [("in-process", 1, BatchOptions(workers=1, progress=False)),
+            ("local processes", 2, BatchOptions(workers=2, progress=False))]
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                           host="127.0.0.1", env={"NUMBA_NUM_THREADS": "1"})
+    runs.append(("dask (local cluster, started beforehand)", 2,
+                 BatchOptions(scheduler=cluster.scheduler_address, progress=False)))
+    base, summaries = None, []
+    try:
+        for name, k, opts in runs:
+            out = tmp / f"out-{len(summaries)}"
+            rep, wall, steady, _ = timed_batch(str(study), out, opts)
+            rate = rep.n_run / wall
+            base = base or rate
+            eff = rate / (k * base)
+            st = ", ".join(f"{v} {s}" for s, v in sorted(rep.statuses.items()))
+            print(f"| {name} | {k} | {wall:.1f} | {rate:.2f} | {steady or float('nan'):.2f} | {100 * eff:.0f} % | {st} |",
+                  flush=True)
+            summaries.append((out / "summary.csv").read_bytes())
+    finally:
+        cluster.close()
+    print(f"\nsummary tables identical across the three runs: {'yes' if len(set(summaries)) == 1 else 'NO'}")
+
+
+def part2(tmp: pathlib.Path, dynamics: str | None):
+    study = tmp / "n1x11.toml"
+    study.write_text(study_text(dynamics, CLEARING_11, keep="none"))
+    _, _, items = load(str(study))
+    out = tmp / "mem"
+    print(f"\n### Driver memory over {len(items)} scenarios (2 local workers, trajectories not kept)\n")
+    rss0 = Watch.rss_mb()
+    rep, wall, _, w_samples = timed_batch(str(study), out, BatchOptions(workers=2, progress=False))
+    print(f"driver RSS before the batch: {rss0:.0f} MB; peak RSS of the process (VmHWM): {Watch.rss_mb('VmHWM'):.0f} MB")
+    print("| scenarios done | driver RSS MB |")
+    print("|---|---|")
+    n = len(items)
+    for frac in (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0):
+        target = frac * n
+        s = min(w_samples, key=lambda x: abs(x[1] - target))
+        print(f"| {s[1]} | {s[2]:.1f} |")
+    mid = [s[2] for s in w_samples if 0.1 * n <= s[1] <= n]
+    if mid:
+        print(f"\nRSS from 10 % to 100 % done: min {min(mid):.1f} MB, max {max(mid):.1f} MB "
+              f"(growth {max(mid) - min(mid):.1f} MB over {n} scenarios); {wall:.0f} s, {rep.n_run / wall:.2f} scenarios/s")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dynamics", choices=["case", "classical", "full"], default="case")
+    ap.add_argument("--skip-memory", action="store_true")
+    ap.add_argument("--skip-throughput", action="store_true")
+    args = ap.parse_args()
+    from casa_dyn.io import read_case
+    from casa_dyn.case import schema
+
+    dyn = None if args.dynamics == "case" else args.dynamics
+    if dyn is None:
+        c = read_case(str(ROOT / "cases" / "ieee39.h5"))
+        if not any(schema.get(t).family == "generator" for t in c.tables):
+            dyn = "classical"
+    print(f"# casa_dyn batch benchmark\n\n{machine_info()}")
+    with tempfile.TemporaryDirectory(prefix="casa-bench-") as d:
+        tmp = pathlib.Path(d)
+        if not args.skip_throughput:
+            part1(tmp, dyn)
+        if not args.skip_memory:
+            part2(tmp, dyn)
+
+
+if __name__ == "__main__":
+    main()

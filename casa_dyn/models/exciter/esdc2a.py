@@ -1,0 +1,52 @@
+"""ESDC2A: IEEE Type DC2A excitation system, 1992/2005 (PSS/E ESDC2A).
+
+Equations: PSS/E Model Library, ESDC2A; IEEE Std 421.5-2005 sec. 5.2 (type DC2A); the same
+structure as OpenIPSL's PSS/E-verified PSSE.ES.ESDC2A. The block diagram is the DC commutator
+exciter shared by IEEEX1, EXDC2, ESDC1A and ESDC2A, written out with the equations, PSS/E's VRMAX
+= 0 and KE = 0 data rules and the CON order in ``casa_dyn.models.exciter._dc``. What sets ESDC2A
+apart from the other three: regulator limits Et VRMIN, Et VRMAX (regulator supplied from the
+generator terminals); efd >= 0 (non-windup).
+"""
+from __future__ import annotations
+
+from casa_dyn._jit import njit
+from casa_dyn.case.schema import Table, register
+from casa_dyn.models.base import ModelSpec
+from casa_dyn.models.exciter import _dc
+
+TABLE = register(Table(
+    "esdc2a", "IEEE Type DC2A excitation system, 1992/2005 (PSS/E ESDC2A); one row per generator.",
+    _dc.columns(),
+    family="exciter",
+    since_version=2,
+    checks=(_dc.checks,),
+))
+
+PARAMS = _dc.PARAMS
+EXTRA = _dc.EXTRA
+ET_LIMITS = True   # regulator limits proportional to Et
+FLOOR = True       # efd >= 0, non-windup
+
+
+@njit
+def _eval(t, z, p, col, r, jl, ds, want_jac):
+    _dc.dc_eval(z, p, col, r, jl, ds, want_jac, ET_LIMITS, FLOOR)
+
+
+@njit
+def _update_discrete(z, p, col, ds):
+    return _dc.dc_update(z, p, col, ds, ET_LIMITS, FLOOR)
+
+
+def _init(p, ctx):
+    return _dc.dc_init(p, ctx, ET_LIMITS, FLOOR)
+
+
+_MASK = _dc.MASK
+
+SPEC = ModelSpec(
+    name="esdc2a", family="exciter", params=PARAMS, extra=EXTRA,
+    states=_dc.STATES, algebs=(), outputs=("efd",), inputs=_dc.INPUTS,
+    injects=False, eval=_eval, init=_init, n_disc=_dc.N_DISC, update_discrete=_update_discrete,
+    jac_mask=_MASK, diff_mask=_dc.dc_diff_mask,
+)

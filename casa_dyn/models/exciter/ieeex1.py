@@ -1,0 +1,53 @@
+"""IEEEX1: IEEE Type 1 excitation system, 1979 / IEEE Type DC1, 1981 (PSS/E IEEEX1).
+
+Equations: PSS/E Model Library, IEEEX1; IEEE Committee Report, "Excitation system models for power
+system stability studies", IEEE Trans. PAS-100, 1981 (type DC1); the same structure as OpenIPSL's
+PSSE.ES.IEEEX1 and OpalRT's PSS/E library IEEEX1. The block diagram is the DC commutator exciter
+shared by IEEEX1, EXDC2, ESDC1A and ESDC2A, written out with the equations, PSS/E's VRMAX = 0 and
+KE = 0 data rules and the CON order in ``casa_dyn.models.exciter._dc``. What sets IEEEX1 apart
+from the other three: regulator limits VRMIN, VRMAX (not scaled by Et); no floor on efd.
+"""
+from __future__ import annotations
+
+from casa_dyn._jit import njit
+from casa_dyn.case.schema import Table, register
+from casa_dyn.models.base import ModelSpec
+from casa_dyn.models.exciter import _dc
+
+TABLE = register(Table(
+    "ieeex1", "IEEE Type 1 excitation system, 1979 / IEEE Type DC1, 1981 (PSS/E IEEEX1); "
+    "one row per generator.",
+    _dc.columns(),
+    family="exciter",
+    since_version=2,
+    checks=(_dc.checks,),
+))
+
+PARAMS = _dc.PARAMS
+EXTRA = _dc.EXTRA
+ET_LIMITS = False   # regulator limits proportional to Et
+FLOOR = False       # efd >= 0, non-windup
+
+
+@njit
+def _eval(t, z, p, col, r, jl, ds, want_jac):
+    _dc.dc_eval(z, p, col, r, jl, ds, want_jac, ET_LIMITS, FLOOR)
+
+
+@njit
+def _update_discrete(z, p, col, ds):
+    return _dc.dc_update(z, p, col, ds, ET_LIMITS, FLOOR)
+
+
+def _init(p, ctx):
+    return _dc.dc_init(p, ctx, ET_LIMITS, FLOOR)
+
+
+_MASK = _dc.MASK
+
+SPEC = ModelSpec(
+    name="ieeex1", family="exciter", params=PARAMS, extra=EXTRA,
+    states=_dc.STATES, algebs=(), outputs=("efd",), inputs=_dc.INPUTS,
+    injects=False, eval=_eval, init=_init, n_disc=_dc.N_DISC, update_discrete=_update_discrete,
+    jac_mask=_MASK, diff_mask=_dc.dc_diff_mask,
+)
