@@ -3,9 +3,10 @@
 1. IEEE 39 N-1 sweep: every in-service branch (34 lines + 12 transformers), a bolted fault at
    each end cleared after 100 ms by tripping the branch, 10 s simulated each (92 scenarios), run
    with 1 worker (in the driver), 2 local worker processes and a local Dask cluster of 2
-   one-thread workers.  Prints scenarios per second (whole batch, from start-up to summary;
-   and the rate after the first result, which leaves out start-up and JIT loading), parallel
-   efficiency against 1 worker, and whether the three summary tables are identical.
+   one-thread workers.  Each executor runs the batch twice: cold (fresh workers, which load the
+   compiled kernels) and warm (same workers).  Prints wall time and scenarios per second of
+   both (whole batch: reading the study, running, writing every result file and the summary),
+   parallel efficiency of the warm runs against 1 worker, and whether all summaries are equal.
 2. Driver memory over a batch of about 1,000 scenarios (the same sweep x 11 clearing times,
    2 local workers): resident set size of the driver sampled while it runs.
 
@@ -62,7 +63,6 @@ class Watch:
 
     def __init__(self, out: pathlib.Path, period_s: float = 0.25):
         self.out, self.period, self.samples, self._stop = out, period_s, [], threading.Event()
-        self.t_first = None
         self.t0 = time.perf_counter()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -77,8 +77,6 @@ class Watch:
         while not self._stop.is_set():
             d = self.out / "results"
             n = len(os.listdir(d)) if d.is_dir() else 0
-            if n and self.t_first is None:
-                self.t_first = (time.perf_counter() - self.t0, n)
             self.samples.append((time.perf_counter() - self.t0, n, self.rss_mb()))
             self._stop.wait(self.period)
 
@@ -91,48 +89,43 @@ class Watch:
         self.thread.join()
 
 
-def timed_batch(study: str, out: pathlib.Path, opts: BatchOptions):
+def timed_batch(study: str, out: pathlib.Path, opts: BatchOptions, executor=None):
     with Watch(out) as w:
         t0 = time.perf_counter()
-        rep = run_batch(study, str(out), opts, stream=None)
+        rep = run_batch(study, str(out), opts, stream=None, executor=executor)
         wall = time.perf_counter() - t0
-    steady = None
-    if w.t_first is not None and wall > w.t_first[0]:
-        steady = (rep.n_run - w.t_first[1]) / (wall - w.t_first[0])
-    return rep, wall, steady, w.samples
+    return rep, wall, w.samples
 
 
 def part1(tmp: pathlib.Path, dynamics: str | None):
+    """Each executor runs the study twice into fresh folders: cold (new worker processes that
+    load the compiled kernels: start-up included) and warm (the same workers again)."""
+    from casa_dyn.study.executors import DaskExecutor, InProcess, LocalPool
+
     study = tmp / "n1.toml"
     study.write_text(study_text(dynamics, [0.1]))
-    _, cases, items = load(str(study))
-    n = len(items)
+    n = len(load(str(study))[2])
     print(f"\n### IEEE 39 N-1: {n} scenarios x 10 s (dynamics: {dynamics or 'the case own data'})\n")
-    print("| executor | workers | wall s | scenarios/s | after first result /s | parallel efficiency | statuses |")
-    print("|---|---|---|---|---|---|---|")
-    from distributed import LocalCluster
-
-    runs = [("in-process", 1, BatchOptions(workers=1, progress=False)),
-            ("local processes", 2, BatchOptions(workers=2, progress=False))]
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                           host="127.0.0.1", env={"NUMBA_NUM_THREADS": "1"})
-    runs.append(("dask (local cluster, started beforehand)", 2,
-                 BatchOptions(scheduler=cluster.scheduler_address, progress=False)))
+    print("| executor | workers | cold: wall s | cold: scenarios/s | warm: wall s | warm: scenarios/s "
+          "| parallel efficiency (warm) | statuses |")
+    print("|---|---|---|---|---|---|---|---|")
+    makers = [("in-process", 1, InProcess), ("local processes", 2, lambda: LocalPool(2)),
+              ("Dask, local cluster of 2 one-thread workers", 2, lambda: DaskExecutor("local", 2))]
     base, summaries = None, []
-    try:
-        for name, k, opts in runs:
-            out = tmp / f"out-{len(summaries)}"
-            rep, wall, steady, _ = timed_batch(str(study), out, opts)
-            rate = rep.n_run / wall
-            base = base or rate
-            eff = rate / (k * base)
-            st = ", ".join(f"{v} {s}" for s, v in sorted(rep.statuses.items()))
-            print(f"| {name} | {k} | {wall:.1f} | {rate:.2f} | {steady or float('nan'):.2f} | {100 * eff:.0f} % | {st} |",
-                  flush=True)
-            summaries.append((out / "summary.csv").read_bytes())
-    finally:
-        cluster.close()
-    print(f"\nsummary tables identical across the three runs: {'yes' if len(set(summaries)) == 1 else 'NO'}")
+    for k, (name, workers, make) in enumerate(makers):
+        ex = make()
+        try:
+            rep, cold, _ = timed_batch(str(study), tmp / f"cold-{k}", BatchOptions(progress=False), ex)
+            rep2, warm, _ = timed_batch(str(study), tmp / f"warm-{k}", BatchOptions(progress=False), ex)
+        finally:
+            ex.close()
+        rate = rep2.n_run / warm
+        base = base or rate
+        st = ", ".join(f"{v} {s}" for s, v in sorted(rep2.statuses.items()))
+        print(f"| {name} | {workers} | {cold:.1f} | {rep.n_run / cold:.2f} | {warm:.1f} | {rate:.2f} | "
+              f"{100 * rate / (workers * base):.0f} % | {st} |", flush=True)
+        summaries += [(tmp / f"cold-{k}" / "summary.csv").read_bytes(), (tmp / f"warm-{k}" / "summary.csv").read_bytes()]
+    print(f"\nsummary tables identical across the six runs: {'yes' if len(set(summaries)) == 1 else 'NO'}")
 
 
 def part2(tmp: pathlib.Path, dynamics: str | None):
@@ -142,7 +135,7 @@ def part2(tmp: pathlib.Path, dynamics: str | None):
     out = tmp / "mem"
     print(f"\n### Driver memory over {len(items)} scenarios (2 local workers, trajectories not kept)\n")
     rss0 = Watch.rss_mb()
-    rep, wall, _, w_samples = timed_batch(str(study), out, BatchOptions(workers=2, progress=False))
+    rep, wall, w_samples = timed_batch(str(study), out, BatchOptions(workers=2, progress=False))
     print(f"driver RSS before the batch: {rss0:.0f} MB; peak RSS of the process (VmHWM): {Watch.rss_mb('VmHWM'):.0f} MB")
     print("| scenarios done | driver RSS MB |")
     print("|---|---|")

@@ -52,7 +52,7 @@ def bench(name, models, case, method):
     s = res.summary()
     print(f"| {name:<18} | {models:<22} | {sysm.n:>7} | {s['n_states']:>6} | {res.method:<5} | "
           f"{s['n_eigenvalues']:>6} | {s['n_in_band']:>5} | {s['n_shifts']:>6} | {s['zeta_searched']:>6.3f} | "
-          f"{t_build:>7.2f} | {res.timing_s['linearize']:>9.2f} | {res.timing_s['eigen']:>8.2f} |", flush=True)
+          f"{t_build:>7.3f} | {res.timing_s['linearize']:>9.3f} | {res.timing_s['eigen']:>8.2f} |", flush=True)
     return res
 
 

@@ -190,3 +190,30 @@ def test_converter_transformer_design():
     vd = Q.vd_kv(vd0, math.radians(15.0), 1.3, 2, d["xc_ohm"], 0.0, 1)[0]
     assert vd == pytest.approx(500.0, abs=1e-9)
     assert (3 / math.pi) * d["xc_ohm"] * 1.3 / (vd0 / 2) == pytest.approx(SRC.UK / 2, rel=1e-12)
+
+
+# --------------------------------------------------------------------------- dynamics
+@pytest.mark.parametrize("name", ["casa1000", "casa1000_kabul"])
+def test_flat_run_stays_flat_for_20_s(name):
+    # issue 5: no event, 20 s at the HVDC step of 5 ms.  Tolerances as the project's model tests
+    # (ENGINE.md): speed deviation < 1e-6 pu, bus voltage change < 1e-5 pu; HVDC (issue 4):
+    # Id and Vd drift below 1e-5 pu of rating (kA on i_rated_ka, kV on 500 kV)
+    from casa_dyn.solver.options import SimOptions
+    from casa_dyn.solver.simulate import simulate
+
+    case = read_case(str(CASES / f"{name}.h5"))
+    res = simulate(case, [], SimOptions(t_end_s=20.0, dt_s=0.005, loss_of_sync_deg=0.0))
+    assert res.status == "completed" and res.t_stop_s == pytest.approx(20.0)
+
+    def drift(pattern):
+        names, y = res.select(pattern)
+        assert names, pattern
+        return np.max(np.abs(y - y[0]))
+
+    assert drift("gen/*/speed_pu") < 1e-6
+    assert drift("bus/*/vm_pu") < 1e-5
+    i_rated = dict(zip(case["lcc_converter"]["id"].tolist(), case["lcc_converter"]["i_rated_ka"].tolist()))
+    for cid, ir in i_rated.items():
+        assert np.ptp(res.channel(f"conv/{cid}/id_ka")) < 1e-5 * ir
+        assert np.ptp(res.channel(f"conv/{cid}/vd_kv")) < 1e-5 * 500.0
+    assert drift("dcnode/*/v_kv") < 1e-5 * 500.0

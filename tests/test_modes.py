@@ -270,6 +270,21 @@ def test_band_search_finds_what_the_dense_qr_finds(which):
         np.testing.assert_allclose(np.abs(band.speed_shape[:, i]), np.abs(dense.speed_shape[:, j]), atol=1e-6)
 
 
+def test_band_search_at_k_max_reports_what_it_covered():
+    """With few eigenvalues allowed per run the search cannot span the whole +-0.3 wedge where
+    modes crowd; it must then say up to which damping it is complete, and be right about it."""
+    case = add_typical_dynamics(synthetic_grid(200, seed=1), "classical")
+    sysm = _system(case)
+    dense = analyze_modes(case, ModeOptions(method="dense"), system=sysm)
+    band = analyze_modes(case, ModeOptions(method="band", k_per_shift=4, k_max=8), system=sysm)
+    z = band.summary()["zeta_searched"]
+    assert 0.0 < z < 0.3
+    want = np.sort_complex(_wedge(dense.values, (0.1, 2.5), z))
+    got = band.values[np.abs(band.zeta) <= z]
+    np.testing.assert_allclose(np.sort_complex(got), want, rtol=1e-8)
+    assert len(want) > 0
+
+
 # ---------------------------------------------------------------------------- files and CLI
 def test_cli_modes_table_json_file_and_plot(tmp_path):
     out, fig = tmp_path / "m.h5", tmp_path / "m.png"

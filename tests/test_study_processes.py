@@ -122,6 +122,44 @@ def study(tmp_path_factory):
     return d, path, items, (ref / "summary.csv").read_bytes()
 
 
+def test_dask_worker_killed_mid_batch(study):
+    d, path, items, reference = study
+    out, sched_file = d / "dask_out", d / "scheduler.json"
+    procs = []
+    try:
+        procs.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                                       "--port", "0", "--no-dashboard", "--scheduler-file", str(sched_file)],
+                                      env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        _wait_for(lambda: sched_file.exists() and sched_file.stat().st_size > 0, "the scheduler file")
+        address = json.loads(sched_file.read_text())["address"]
+        assert address.startswith("tcp://127.0.0.1:")
+        workers = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file",
+                                     str(sched_file), "--nthreads", "1", "--no-nanny", "--no-dashboard",
+                                     "--host", "127.0.0.1", "--death-timeout", "60"],
+                                    env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                   for _ in range(2)]
+        procs += workers
+        from distributed import Client
+
+        with Client(address, timeout="60s") as c:
+            c.wait_for_workers(2, timeout=WAIT_S)
+        driver = subprocess.Popen(_cli("batch", path, "-o", str(out), "--scheduler", address, "--no-progress"),
+                                  env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        procs.append(driver)
+        _wait_for(lambda: _n_results(out) >= 4 or driver.poll() is not None, "the first results")
+        done_at_kill = _n_results(out)
+        assert driver.poll() is None and done_at_kill < len(items), "the batch ended before the kill"
+        os.kill(workers[1].pid, signal.SIGKILL)
+        stdout, stderr = driver.communicate(timeout=WAIT_S)
+        assert driver.returncode == 0, stderr
+        assert workers[1].wait(timeout=10) == -signal.SIGKILL and workers[0].poll() is None
+        assert "36 tasks" in stdout and "ran 36, skipped 0" in stdout
+        _check_complete(out, items)
+        assert (out / "summary.csv").read_bytes() == reference  # Dask = 1 worker, despite the kill
+    finally:
+        _stop(procs)
+
+
 def test_driver_killed_mid_batch_then_resumed(study):
     d, path, items, reference = study
     out = d / "pool_out"

@@ -26,6 +26,8 @@ MAX_LEGEND = 12
 
 #: damping ratios drawn as lines through the origin
 ZETA_LINES = (0.0, 0.03, 0.05, 0.10, 0.20)
+#: the band panel's real axis spans the modes damped less than this
+BAND_ZETA = 0.3
 
 
 def plot_eigenvalues(res, path: str, table: list | None = None, dpi: int = 120) -> None:
@@ -45,7 +47,8 @@ def plot_eigenvalues(res, path: str, table: list | None = None, dpi: int = 120) 
     ax_all.set_title(f"{res.case_name}: {v.size} eigenvalues ({'all' if res.complete else 'band search'})")
 
     inb = (f >= lo) & (f <= hi)
-    re_band = v.real[inb]
+    light = inb & (-v.real <= BAND_ZETA * np.abs(v))  # zoom on the lightly damped modes
+    re_band = v.real[light] if light.any() else v.real[inb]
     left = 1.15 * min(re_band.min() if re_band.size else -1.0, -0.5)
     right = max(0.2 * abs(left), 1.15 * (re_band.max() if re_band.size else 0.0))
     ax_band.scatter(v.real[inb], f[inb], s=18, marker="x", color="tab:blue", linewidths=1.0)
@@ -55,7 +58,8 @@ def plot_eigenvalues(res, path: str, table: list | None = None, dpi: int = 120) 
     ax_band.set_xlim(left, right)
     ax_band.set_ylim(lo, hi)
     ax_band.axvline(0.0, color="0.3", linewidth=0.8)
-    ax_band.set_title(f"{lo:g}-{hi:g} Hz")
+    hidden = int(np.sum(inb & (v.real < left)))
+    ax_band.set_title(f"{lo:g}-{hi:g} Hz" + (f" ({hidden} better-damped modes off the left edge)" if hidden else ""))
     for ax in (ax_all, ax_band):
         _zeta_lines(ax)
         ax.set_xlabel("real part, 1/s")

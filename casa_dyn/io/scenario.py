@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from casa_dyn.errors import ScenarioError
 from casa_dyn.solver.events import (
     BranchTrip, BusFault, DcLineFault, ForcedCommutationFailure, GenTrip, LoadChange, PoleBlock,
-    PowerOrderChange, SetpointChange,
+    PowerOrderChange, SetpointChange, ShuntTrip,
 )
 from casa_dyn.solver.options import SimOptions
 
@@ -37,6 +37,7 @@ EVENT_KINDS = {
     "gen_trip": GenTrip,
     "load_change": LoadChange,
     "setpoint_change": SetpointChange,
+    "shunt_trip": ShuntTrip,
     "power_order_change": PowerOrderChange,
     "pole_block": PoleBlock,
     "dc_line_fault": DcLineFault,

@@ -199,5 +199,3 @@ def _unjson(v):
         return float(v)
     return v
 
-
-jsonable = _jsonable

@@ -258,7 +258,8 @@ def band_search(j: sp.spmatrix, e_diag: np.ndarray, w_lo: float, w_hi: float, ze
         cov = _covered(y0, res.radius, c)
         if cov is None and k < k_cap:  # narrower than the wedge: more eigenvalues per run
             need = c * y0 / math.sqrt(1.0 + c * c)  # smallest radius that covers the row at y0
-            k = min(k_cap, max(2 * k, int(math.ceil(1.2 * k * need / max(res.radius, 1e-12)))))
+            k = max(2 * k, int(math.ceil(1.2 * k * need / max(res.radius, 1e-12))))
+            k = k_cap if k >= 0.75 * k_cap else k  # no run for a handful more
             continue
         if cov is None:  # at k_max: the inscribed square, a strip narrower than the wedge
             half = res.radius / math.sqrt(2.0)

@@ -104,7 +104,8 @@ def _hvdc(sysm, wanted, slot) -> list:
         for u, nid in enumerate(f.ids):
             name = f"dcnode/{nid}/v_kv"
             if nid > 0 and wanted(name):
-                out.append(Channel(name, "kV", "dcnode", int(nid), (slot(int(f.col[u, 0])),), "scale", 1.0))
+                out.append(Channel(name, "kV", "dcnode", int(nid), (slot(int(f.col[u, 0])),), "scale",
+                                   1.0))
     return out
 
 

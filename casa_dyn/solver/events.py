@@ -67,12 +67,22 @@ class SetpointChange:
     delta: float
 
 
+@dataclass(frozen=True)
+class ShuntTrip:
+    """Disconnect a fixed shunt (filter bank, capacitor, reactor) at ``t_s``; reconnect at
+    ``t_reclose_s`` if given (e.g. an HVDC station's filters switched off after a block)."""
+
+    shunt: int
+    t_s: float
+    t_reclose_s: float | None = None
+
+
 from casa_dyn.solver import hvdc_events as _hvdc  # noqa: E402
 from casa_dyn.solver.hvdc_events import (  # noqa: E402,F401  (re-exported event types)
     DcLineFault, ForcedCommutationFailure, PoleBlock, PowerOrderChange,
 )
 
-EVENT_TYPES = (BusFault, BranchTrip, GenTrip, LoadChange, SetpointChange) + _hvdc.HVDC_EVENT_TYPES
+EVENT_TYPES = (BusFault, BranchTrip, GenTrip, LoadChange, SetpointChange, ShuntTrip) + _hvdc.HVDC_EVENT_TYPES
 
 
 @dataclass(frozen=True)
@@ -99,6 +109,10 @@ def actions(events) -> list[Action]:
             out.append(Action(e.t_s, "load_scale", e))
         elif isinstance(e, SetpointChange):
             out.append(Action(e.t_s, "setpoint", e))
+        elif isinstance(e, ShuntTrip):
+            out.append(Action(e.t_s, "shunt_open", e))
+            if e.t_reclose_s is not None:
+                out.append(Action(e.t_reclose_s, "shunt_close", e))
         elif isinstance(e, _hvdc.HVDC_EVENT_TYPES):
             out += [Action(t, kind, e) for t, kind in _hvdc.actions(e)]
         else:
@@ -109,7 +123,7 @@ def actions(events) -> list[Action]:
 def check_events(case, events, t_end_s: float) -> None:
     """Raise ``ScenarioError`` naming every event that does not fit the case."""
     errs = []
-    ids = {t: set(case[t]["id"].tolist()) for t in ("bus", "line", "transformer", "generator", "load")}
+    ids = {t: set(case[t]["id"].tolist()) for t in ("bus", "line", "transformer", "generator", "load", "shunt")}
     for k, e in enumerate(events):
         label = f"event {k + 1} ({type(e).__name__})"
         times = [getattr(e, a) for a in ("t_s", "t_on_s", "t_off_s", "t_reclose_s", "t_deblock_s") if getattr(e, a, None) is not None]
@@ -141,6 +155,13 @@ def check_events(case, events, t_end_s: float) -> None:
                 errs.append(f"{label}: generator {e.gen} does not exist")
             if e.signal not in ("vref", "pref"):
                 errs.append(f"{label}: signal must be 'vref' or 'pref', not {e.signal!r}")
+        elif isinstance(e, ShuntTrip):
+            if e.shunt not in ids["shunt"]:
+                errs.append(f"{label}: shunt {e.shunt} does not exist")
+            elif case["shunt"]["in_service"][case["shunt"]["id"] == e.shunt][0] != 1:
+                errs.append(f"{label}: shunt {e.shunt} is out of service")
+            if e.t_reclose_s is not None and e.t_reclose_s <= e.t_s:
+                errs.append(f"{label}: reclosing time {e.t_reclose_s} s is not after the trip {e.t_s} s")
         elif isinstance(e, _hvdc.HVDC_EVENT_TYPES):
             errs += _hvdc.check(case, e, label)
     if errs:
@@ -185,6 +206,13 @@ def apply(sysm, state, action: Action) -> None:
         _scale_loads(sysm, e.load, e.scale)
     elif action.kind == "setpoint":
         _setpoint(sysm, e)
+    elif action.kind in ("shunt_open", "shunt_close"):
+        sh = sysm.case["shunt"]
+        r = int(np.flatnonzero(sh["id"] == e.shunt)[0])
+        k = sysm.ydiag[_bus_pos(sysm, int(sh["bus"][r]))]
+        sign = -1.0 if action.kind == "shunt_open" else 1.0   # admittance g + jb = (P + jQ) / base
+        sysm.yg[k] += sign * sh["g_mw"][r] / sysm.case.base_mva
+        sysm.yb[k] += sign * sh["b_mvar"][r] / sysm.case.base_mva
     elif action.kind.startswith("hvdc_"):
         _hvdc.apply(sysm, action.kind, e, action.t_s)
 

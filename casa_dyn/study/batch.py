@@ -16,6 +16,7 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from casa_dyn.study.metrics import METRIC_NAMES, evaluate
@@ -81,7 +82,10 @@ def load(study_path: str):
     return study, cases, expand(study, cases)
 
 
-def run_batch(study_path: str, out_dir: str, opts: BatchOptions = BatchOptions(), stream=sys.stderr) -> BatchReport:
+def run_batch(study_path: str, out_dir: str, opts: BatchOptions = BatchOptions(), stream=sys.stderr,
+              executor=None) -> BatchReport:
+    """Run a study (see the module docstring).  ``executor``: an open executor to use (and
+    leave open) instead of making one from ``opts``, e.g. to run several studies on warm workers."""
     from casa_dyn.io import study_files as F
     from casa_dyn.study.executors import Job, make_executor
     from casa_dyn.study.progress import Progress
@@ -99,7 +103,7 @@ def run_batch(study_path: str, out_dir: str, opts: BatchOptions = BatchOptions()
                          n_cct=sum(isinstance(it, CctJob) for it in items))
     settings = Settings(out_dir, study.metrics, study.output, study.criteria)
     if todo:
-        with make_executor(opts.workers, opts.scheduler) as ex:
+        with (nullcontext(executor) if executor is not None else make_executor(opts.workers, opts.scheduler)) as ex:
             report.executor = f"{ex.name}, {ex.n_workers} worker{'s' if ex.n_workers != 1 else ''}"
             ex.warm(cases[todo[0].case])
             shared = {label: ex.share(cases[label]) for label in {it.case for it in todo}}

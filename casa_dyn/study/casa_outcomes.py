@@ -11,10 +11,12 @@ What each outcome means (computed from the channels of one run; ``t_c`` is the c
 instant: the last fault removal, or the event instant without faults,
 ``casa_dyn.study.metrics.clearing_time``):
 
-* ``stable``: the run completed (no Newton failure, no rotor angle 180 deg from its island's
-  centre of inertia), every bus voltage is within 0.9-1.1 pu at the end, and the swings have
-  died down: over the last 2 s no online machine's speed leaves its island's centre-of-inertia
-  speed by more than ``SWING_TOL_PU``.
+* ``stable``: the run completed (Newton converged throughout), no rotor angle went 180 deg
+  from its side's centre-of-inertia angle (``angle_<side>_max_deg``; the scenarios switch the
+  solver's single-COI test off, since the two AC sides are asynchronous and drift apart), every
+  bus voltage is within 0.9-1.1 pu at the end, and the swings have died down: over the last
+  2 s no online machine's speed leaves its side's centre-of-inertia speed by more than
+  ``SWING_TOL_PU``.
 * ``cf``: commutation failures, counted as rises of the ``conv/<id>/cf`` flag of any
   inverter, and the instant of the first.
 * ``p_pre_mw`` / ``p_end_mw``: power delivered by the inverters (sum of ``-conv/<id>/p_ac_mw``)
@@ -44,10 +46,12 @@ import sys
 
 import numpy as np
 
-from casa_dyn.study.metrics import clearing_time, coi_weights_from_case, recovery_time
+from casa_dyn.study.metrics import _post_index, clearing_time, coi_weights_from_case, recovery_time
 
 #: largest speed deviation from the island's centre of inertia in the last 2 s of a stable run
 SWING_TOL_PU = 2e-4
+#: a machine this far from its side's centre-of-inertia angle has lost synchronism, deg
+LOSS_OF_SYNC_DEG = 180.0
 #: areas of the AC sides in the CASA cases (``bus.area``)
 SIDES = {"Central Asia": (1, 2, 3), "Pakistan": (4,), "Afghanistan": (5,)}
 #: short-circuit ratios of the sweep at Nowshera
@@ -91,6 +95,38 @@ def side_frequency(res, case, gens, t_trip: dict) -> np.ndarray | None:
     return case.freq_hz * num / den
 
 
+def side_angle_max_deg(res, case, gens, t_trip: dict) -> float | None:
+    """Largest |delta_i - delta_COI| (deg) over time and the side's online machines, the COI
+    angle inertia-weighted over that side only (the sides are asynchronous)."""
+    w = coi_weights_from_case(case)
+    cols = [(g, res.index(f"gen/{g}/delta_deg")) for g in gens if f"gen/{g}/delta_deg" in res.names]
+    if len(cols) < 2:
+        return None
+    t = res.t_s
+    on = np.array([[tt < t_trip.get(g, math.inf) for g, _ in cols] for tt in t])
+    d = res.data[:, [k for _, k in cols]]
+    wa = np.where(on, np.array([w.get(g, 1.0) for g, _ in cols]), 0.0)
+    coi = (d * wa).sum(axis=1) / wa.sum(axis=1)
+    return float(np.max(np.where(on, np.abs(d - coi[:, None]), 0.0)))
+
+
+def accelerating_power_mw(res, gens, t_trip: dict, t_ev: float) -> float | None:
+    """Mean over ``(t_ev, t_ev + ROCOF_WINDOW_S]`` of the sum of (mechanical - electrical) power
+    of the side's online machines: the power that accelerates that side in the window over
+    which ``rocof_ca_hz_s`` is measured (trapezoidal mean over the recorded instants)."""
+    t = res.t_s
+    k0 = _post_index(t, t_ev)
+    k1 = int(np.searchsorted(t, t_ev + ROCOF_WINDOW_S, side="right"))
+    if t[-1] < t_ev + ROCOF_WINDOW_S or k1 - k0 < 2:
+        return None
+    acc = np.zeros(k1 - k0)
+    for g in gens:
+        if f"gen/{g}/pm_mw" in res.names and t_trip.get(g, math.inf) > t_ev:
+            acc += (res.channel(f"gen/{g}/pm_mw") - res.channel(f"gen/{g}/pe_mw"))[k0:k1]
+    tw = t[k0:k1]
+    return float(np.trapezoid(acc, tw) / (tw[-1] - tw[0])) if tw.size > 1 else None
+
+
 def _trips(events) -> dict:
     return {int(e["gen"]): float(e["t_s"]) for e in events if e.get("type") == "GenTrip"}
 
@@ -126,22 +162,24 @@ def swing_ok(res, case, side_gens, t_trip) -> bool:
 
 
 def outcome(case, res) -> dict:
-    """The outcome row of one run (definitions in the module docstring)."""
+    """The outcome row of one run (definitions in the module docstring); quantities a run that
+    stopped early never reached are None."""
     events = res.meta.get("events", [])
     t = np.asarray(res.t_s, dtype=float)
     t_ev, t_c = _event_start(events), clearing_time(events)
     trips = _trips(events)
     pre = t < t_ev
-    post = t >= t_c
+    after = t >= t_ev
+    post = (np.arange(t.size) >= _post_index(t, t_c)) & (t >= t_c)   # from the t+ sample
     vm_idx = [k for k, n in enumerate(res.names) if n.startswith("bus/") and n.endswith("/vm_pu")]
     v = res.data[:, vm_idx]
-    k_min = np.unravel_index(int(np.argmin(v[post])), v[post].shape)
-    v_end = v[-1]
     side_gens = side_of_generators(case)
-    row = {"status": res.status, "t_stop_s": float(res.t_stop_s),
-           "v_min_pu": float(v[post][k_min]),
-           "v_min_bus": int(res.names[vm_idx[k_min[1]]].split("/")[1]),
-           "v_end_min_pu": float(v_end.min()), "v_end_max_pu": float(v_end.max())}
+    row = {"status": res.status, "t_stop_s": float(res.t_stop_s), "v_min_pu": None, "v_min_bus": None,
+           "v_end_min_pu": float(v[-1].min()), "v_end_max_pu": float(v[-1].max())}
+    if post.any():
+        k_min = np.unravel_index(int(np.argmin(v[post])), v[post].shape)
+        row["v_min_pu"] = float(v[post][k_min])
+        row["v_min_bus"] = int(res.names[vm_idx[k_min[1]]].split("/")[1])
     cf_idx = [k for k, n in enumerate(res.names) if n.startswith("conv/") and n.endswith("/cf")]
     flags = res.data[:, cf_idx] > 0.5
     rises = flags[1:] & ~flags[:-1]
@@ -151,20 +189,26 @@ def outcome(case, res) -> dict:
     p0 = float(p[pre][-1]) if pre.any() else float(p[0])
     row["p_pre_mw"] = p0
     row["p_end_mw"] = float(p[t >= t[-1] - 0.5].mean())
-    row["p_min_mw"] = float(p[t >= t_ev].min())
-    rec = recovery_time(t, p, RECOVERY_FRACTION * p0, t_c)
-    row["t_rec90_ms"] = None if row["p_end_mw"] < RECOVERY_FRACTION * p0 else 1000.0 * rec
+    row["p_min_mw"] = float(p[after].min()) if after.any() else None
+    rec = recovery_time(t, p, RECOVERY_FRACTION * p0, t_c) if post.any() else None
+    row["t_rec90_ms"] = (None if rec is None or row["p_end_mw"] < RECOVERY_FRACTION * p0
+                         else 1000.0 * rec)
     for side, gens in side_gens.items():
         f = side_frequency(res, case, gens, trips)
         key = {"Central Asia": "ca", "Pakistan": "pk", "Afghanistan": "af"}[side]
-        after = t >= t_ev
-        row[f"f_{key}_max_hz"] = float(f[after].max())
-        row[f"f_{key}_min_hz"] = float(f[after].min())
+        row[f"f_{key}_max_hz"] = float(f[after].max()) if after.any() else None
+        row[f"f_{key}_min_hz"] = float(f[after].min()) if after.any() else None
         row[f"f_{key}_end_hz"] = float(f[t >= t[-1] - 1.0].mean())
+        row[f"angle_{key}_max_deg"] = side_angle_max_deg(res, case, gens, trips)
         if key == "ca":
+            row["dp_ca_mw"] = accelerating_power_mw(res, gens, trips, t_ev)
             win = (t > t_ev) & (t <= t_ev + ROCOF_WINDOW_S)
-            row["rocof_ca_hz_s"] = float((f[win][-1] - f[pre][-1]) / ROCOF_WINDOW_S) if pre.any() else None
-    row["stable"] = bool(res.status == "completed" and row["v_end_min_pu"] >= 0.9
+            row["rocof_ca_hz_s"] = (float((f[win][-1] - f[pre][-1]) / ROCOF_WINDOW_S)
+                                    if pre.any() and win.any() and t[win][-1] >= t_ev + 0.999 * ROCOF_WINDOW_S
+                                    else None)
+    angles_ok = all(v is None or v < LOSS_OF_SYNC_DEG for k, v in row.items()
+                    if k.startswith("angle_") and k.endswith("_max_deg"))
+    row["stable"] = bool(res.status == "completed" and angles_ok and row["v_end_min_pu"] >= 0.9
                          and row["v_end_max_pu"] <= 1.1 and swing_ok(res, case, side_gens, trips))
     return _rounded(row)
 
@@ -178,11 +222,33 @@ def inertia_rocof_hz_s(case, p_lost_mw: float, side: str = "Central Asia") -> fl
     return p_lost_mw * case.freq_hz / (2.0 * e_kin)
 
 
+def governor_gain_mw_per_pu(case, pf, gens) -> float:
+    """Steady-state governor response of ``gens``, MW per pu speed deviation: HYGOV
+    ``S (At/R + Dturb g0)`` (at steady state the gate moves by -dw/R, and h = 1, q = g, so
+    pm = At (g - qNL) - Dturb dw g), TGOV1 ``S/R``; g0 from the power-flow output."""
+    mbase = dict(zip(case["generator"]["id"].tolist(), case["generator"]["mbase_mva"].tolist()))
+    p0 = dict(zip(case["generator"]["id"].tolist(), pf.gen_p_mw.tolist()))
+    gens = set(gens)
+    total = 0.0
+    if case.has("hygov"):
+        h = case["hygov"]
+        for k, g in enumerate(h["gen"].tolist()):
+            if g in gens:
+                g0 = p0[g] / mbase[g] / h["a_t"][k] + h["q_nl_pu"][k]
+                total += mbase[g] * (h["a_t"][k] / h["r_pu"][k] + h["d_turb_pu"][k] * g0)
+    if case.has("tgov1"):
+        tg = case["tgov1"]
+        for k, g in enumerate(tg["gen"].tolist()):
+            if g in gens:
+                total += mbase[g] / tg["r_pu"][k]
+    return float(total)
+
+
 def _rounded(d):
     out = {}
     for k, v in d.items():
         if isinstance(v, float) and math.isfinite(v):
-            out[k] = float(f"{v:.{DIGITS}g}")
+            out[k] = float(f"{v:.{DIGITS}g}") + 0.0   # + 0.0: no "-0"
         elif isinstance(v, float):
             out[k] = "inf" if v > 0 else "-inf" if v < 0 else None
         else:
@@ -362,21 +428,36 @@ def _escr(case, bus_id: int, p_dc_mw: float) -> float:
 
 
 def _bipole_check(case, row: dict) -> dict:
-    """Simulated initial RoCoF of the Central Asian side against the inertia estimate for the
-    rectifiers' pre-block power."""
+    """Simulated initial RoCoF of the Central Asian side against the swing-equation estimate,
+    for the rectifiers' pre-block power and for the surplus the machines actually see."""
     cv = case["lcc_converter"]
     from casa_dyn.network.powerflow import solve_power_flow
 
     pf = solve_power_flow(case)
     p_rect = float(pf.dc.p_ac_mw[cv["kind"] == 1].sum())
-    est = inertia_rocof_hz_s(case, p_rect)
-    return _rounded({"p_lost_mw": p_rect, "rocof_sim_hz_s": row["rocof_ca_hz_s"],
-                     "rocof_inertia_hz_s": est,
-                     "e_kin_ca_mws": p_rect * case.freq_hz / (2.0 * est)})
+    per_mw = inertia_rocof_hz_s(case, 1.0)
+    gain = governor_gain_mw_per_pu(case, pf, side_of_generators(case)["Central Asia"])
+    return _rounded({"p_lost_mw": p_rect, "dp_ca_mw": row["dp_ca_mw"],
+                     "governor_gain_mw_per_pu": gain, "df_droop_hz": p_rect / gain * case.freq_hz,
+                     "rocof_sim_hz_s": row["rocof_ca_hz_s"],
+                     "rocof_inertia_hz_s": per_mw * p_rect,
+                     "rocof_surplus_hz_s": per_mw * row["dp_ca_mw"],
+                     "e_kin_ca_mws": case.freq_hz / (2.0 * per_mw)})
 
 
 # ------------------------------------------------------------------ rendering (JSON -> markdown)
-BLOCKS = ("facts", "outcomes", "scr-sweep", "bipole-check")
+BLOCKS = ("facts", "outcomes", "scr-sweep", "bipole-check", "readme-nowshera")
+
+
+def _verdict(o: dict) -> str:
+    if o["status"] != "completed":
+        return f"**no: {o['status']} at {o['t_stop_s']:.3f} s**"
+    return "yes" if o["stable"] else "**no**"
+
+
+def _n0(v) -> str:
+    """A number to the unit, never "-0"."""
+    return str(int(round(v)))
 
 
 def _f(v, fmt="{:.3f}", none="-"):
@@ -400,11 +481,20 @@ def render_facts(data: dict) -> str:
     lines += ["", "| case | converter | P at the AC bus (MW) | Q drawn (Mvar) | Vd (kV) | Id (kA) | "
               "alpha or gamma (deg) | tap (pu) |", "|---|---|---|---|---|---|---|---|"]
     for name, c in sorted(data["cases"].items()):
-        for cid, v in c["facts"]["converters"].items():
+        for cid, v in sorted(c["facts"]["converters"].items(), key=lambda kv: int(kv[0])):
             lines.append(f"| `{name}` | {cid} | {v['p_ac_mw']:.1f} | {v['q_ac_mvar']:.1f} | "
                          f"{v['vd_kv']:.1f} | {v['id_ka']:.4f} | {v['angle_deg']:.2f} | "
                          f"{v['tap_pu']:.5f} |")
     return "\n".join(lines)
+
+
+def _trio(o, key):
+    vals = [o[f"f_{key}_{x}_hz"] for x in ("max", "min", "end")]
+    return " / ".join(_f(v) for v in vals)
+
+
+def _vmin(o):
+    return "-" if o["v_min_pu"] is None else f"{o['v_min_pu']:.3f} ({o['v_min_bus']})"
 
 
 def render_outcomes(data: dict) -> str:
@@ -415,13 +505,13 @@ def render_outcomes(data: dict) -> str:
     for name, s in sorted(data["scenarios"].items()):
         o = s["outcome"]
         cf = f"{o['cf_count']} ({o['t_first_cf_s']:.3f})" if o["cf_count"] else "0"
-        rec = _f(o["t_rec90_ms"], "{:.0f}", none=f"ends at {o['p_end_mw']:.0f} MW")
-        ca = f"{o['f_ca_max_hz']:.3f} / {o['f_ca_min_hz']:.3f} / {o['f_ca_end_hz']:.3f}"
-        pk = f"{o['f_pk_max_hz']:.3f} / {o['f_pk_min_hz']:.3f} / {o['f_pk_end_hz']:.3f}"
-        lines.append(f"| [`{name}`]({os.path.relpath(s['file'], 'docs')}) | "
-                     f"{'yes' if o['stable'] else '**no**'} | {cf} | "
-                     f"{o['p_pre_mw']:.0f} / {o['p_min_mw']:.0f} / {o['p_end_mw']:.0f} | {rec} | "
-                     f"{ca} | {pk} | {o['v_min_pu']:.3f} ({o['v_min_bus']}) |")
+        rec = _f(o["t_rec90_ms"], "{:.0f}", none=f"ends at {_n0(o['p_end_mw'])} MW")
+        pmin = "-" if o["p_min_mw"] is None else _n0(o["p_min_mw"])
+        lines.append(f"| [`{name}`]({os.path.relpath(s['file'], 'docs')}) | {_verdict(o)} | {cf} | "
+                     f"{_n0(o['p_pre_mw'])} / {pmin} / {_n0(o['p_end_mw'])} | {rec} | "
+                     f"{_trio(o, 'ca')} | {_trio(o, 'pk')} | {_vmin(o)} |")
+    lines += ["", "Purposes (first line of each scenario file):", ""]
+    lines += [f"- `{name}`: {s['purpose']}" for name, s in sorted(data["scenarios"].items())]
     return "\n".join(lines)
 
 
@@ -431,25 +521,53 @@ def render_sweep(data: dict) -> str:
              "Pakistan f min (Hz) |", "|---|---|---|---|---|---|---|---|"]
     for r in data["scr_sweep"]:
         o = r["outcome"]
-        lines.append(f"| {r['scr']:g} | {r['escr']:.2f} | {'yes' if o['stable'] else '**no**'} | "
-                     f"{o['cf_count']} | {o['p_min_mw']:.0f} | "
-                     f"{_f(o['t_rec90_ms'], '{:.0f}', none='not recovered')} | "
-                     f"{o['v_min_pu']:.3f} ({o['v_min_bus']}) | {o['f_pk_min_hz']:.3f} |")
+        pmin = "-" if o["p_min_mw"] is None else _n0(o["p_min_mw"])
+        lines.append(f"| {r['scr']:g} | {r['escr']:.2f} | {_verdict(o)} | {o['cf_count']} | {pmin} | "
+                     f"{_f(o['t_rec90_ms'], '{:.0f}', none='not recovered')} | {_vmin(o)} | "
+                     f"{_f(o['f_pk_min_hz'])} |")
     return "\n".join(lines)
 
 
 def render_bipole(data: dict) -> str:
     b = data["bipole_check"]
     o = data["scenarios"]["bipole_block"]["outcome"]
-    ratio = b["rocof_sim_hz_s"] / b["rocof_inertia_hz_s"]
-    return (f"Bipole block: the rectifiers drew {b['p_lost_mw']:.0f} MW before the block. The "
-            f"Central Asian machines hold {b['e_kin_ca_mws'] / 1000:.1f} GW s of kinetic energy "
-            f"(sum of H S), so the swing equation gives an initial rate of change of frequency of "
-            f"dP f0 / (2 sum H S) = {b['rocof_inertia_hz_s']:.3f} Hz/s; the simulation gives "
-            f"{b['rocof_sim_hz_s']:.3f} Hz/s over the first {1000 * ROCOF_WINDOW_S:.0f} ms "
-            f"({100 * ratio:.0f} % of the estimate). The frequency peaks at "
-            f"{o['f_ca_max_hz']:.3f} Hz and settles at {o['f_ca_end_hz']:.3f} Hz under governor "
-            f"action.")
+    ratio = b["rocof_sim_hz_s"] / b["rocof_surplus_hz_s"]
+    return (f"Bipole block: the rectifiers drew {_n0(b['p_lost_mw'])} MW before the block. "
+            f"The Central Asian machines hold {b['e_kin_ca_mws'] / 1000:.1f} GW s of kinetic "
+            f"energy (sum of H S), so the swing equation, dP f0 / (2 sum H S), gives "
+            f"{b['rocof_inertia_hz_s']:.3f} Hz/s for {_n0(b['p_lost_mw'])} MW. Over the first "
+            f"{1000 * ROCOF_WINDOW_S:.0f} ms the machines' electrical output is on average "
+            f"{_n0(b['dp_ca_mw'])} MW below their mechanical power, not {_n0(b['p_lost_mw'])}: the "
+            f"converters' reactive demand is gone, the voltages rise and the constant-impedance "
+            f"loads take the rest. For that surplus the estimate is "
+            f"{b['rocof_surplus_hz_s']:.3f} Hz/s; the simulation gives "
+            f"{b['rocof_sim_hz_s']:.3f} Hz/s ({100 * ratio:.0f} % of it). The frequency peaks at {o['f_ca_max_hz']:.3f} Hz and "
+            f"settles at {o['f_ca_end_hz']:.3f} Hz under governor action (the droop estimate, "
+            f"{_n0(b['p_lost_mw'])} MW over the governors' steady-state gain, is "
+            f"{b['df_droop_hz']:.3f} Hz).")
+
+
+def render_readme(data: dict) -> str:
+    """What an engineer reads from the main job's figure (README), with its numbers."""
+    o = data["scenarios"][SWEEP_SCENARIO]["outcome"]
+    cf = (f"commutation fails at {o['t_first_cf_s']:.3f} s (flag `cf`; {o['cf_count']} "
+          f"failure(s) counted over the two poles)" if o["cf_count"] else
+          "no commutation failure is flagged")
+    rec = ("does not get back to 90 %" if o["t_rec90_ms"] in (None, "inf") else
+           f"is back at 90 % of its pre-fault {_n0(o['p_pre_mw'])} MW {o['t_rec90_ms']:.0f} ms "
+           f"after clearing")
+    return (f"What the figure shows: the bolted fault at 1.0 s takes the Nowshera voltage to "
+            f"zero; {cf}, and the power the inverters deliver drops to {_n0(o['p_min_mw'])} MW "
+            f"while the rectifiers at Sangtuda, pushed to a large firing angle, stop drawing "
+            f"power too. After clearing at 1.1 s the voltage-dependent current limit (VDCOL) lets "
+            f"the current back as the DC voltage recovers, and the delivered power {rec}. "
+            f"Frequency on each side (the inertia-weighted means of each side's machines; the "
+            f"figure shows the two equivalents' speeds): the Central Asian machines, suddenly "
+            f"unloaded, speed up to {o['f_ca_max_hz']:.3f} Hz and swing back; in Pakistan the "
+            f"fault first unloads the machines as well ({o['f_pk_max_hz']:.3f} Hz), then the "
+            f"missing infeed pulls the frequency to {o['f_pk_min_hz']:.3f} Hz. At 10 s the two "
+            f"sides are at {o['f_ca_end_hz']:.3f} and {o['f_pk_end_hz']:.3f} Hz. Every "
+            f"scenario's numbers: [docs/casa1000.md](docs/casa1000.md).")
 
 
 def render_blocks(data: dict) -> dict:
@@ -501,24 +619,27 @@ def main(argv=None) -> int:
     ap.add_argument("--doc", default="docs/casa1000.md", help="document with generated blocks")
     ap.add_argument("--json", dest="json_path", default="docs/casa1000_outcomes.json",
                     help="stored numbers")
+    ap.add_argument("--readme", default="README.md", help="README with the main job's block")
     ap.add_argument("--check", action="store_true",
                     help="run, compare with the committed files, write nothing; exit 1 if they differ")
     ap.add_argument("--render-only", action="store_true",
                     help="re-render the document from the stored numbers without running")
     a = ap.parse_args(argv)
     data = read_json(a.json_path) if a.render_only else run_all(a.scenarios, os.getcwd())
-    doc = read_text(a.doc)
+    doc, readme = read_text(a.doc), read_text(a.readme)
     new_doc = replace_blocks(doc, render_blocks(data))
+    new_readme = replace_blocks(readme, {"readme-nowshera": render_readme(data)})
     if a.check:
         old = read_json(a.json_path)
         same_json = dumps_json(comparable(old)) == dumps_json(comparable(data))
-        same_doc = new_doc == doc
-        print(f"numbers {'match' if same_json else 'DIFFER'}; document {'matches' if same_doc else 'DIFFERS'}")
+        same_doc = new_doc == doc and new_readme == readme
+        print(f"numbers {'match' if same_json else 'DIFFER'}; documents {'match' if same_doc else 'DIFFER'}")
         return 0 if same_json and same_doc else 1
     if not a.render_only:
         write_json(a.json_path, data)
     write_text(a.doc, new_doc)
-    print(f"wrote {a.doc}" + ("" if a.render_only else f" and {a.json_path}"))
+    write_text(a.readme, new_readme)
+    print(f"wrote {a.doc}, {a.readme}" + ("" if a.render_only else f" and {a.json_path}"))
     return 0
 
 

@@ -178,8 +178,11 @@ class DaskExecutor(InProcess):
             raise CasaDynError("--scheduler needs Dask: pip install 'casa_dyn[cluster]'") from e
         self._cluster = None
         if address == "local":
+            import logging
+
             self._cluster = LocalCluster(n_workers=max(1, n_workers), threads_per_worker=1, processes=True,
-                                         dashboard_address=None, host="127.0.0.1", env=dict(THREAD_ENV))
+                                         dashboard_address=":0", host="127.0.0.1", env=dict(THREAD_ENV),
+                                         silence_logs=logging.ERROR)
             address = self._cluster.scheduler_address
         self.address = address
         self.client = Client(address, timeout=f"{connect_timeout_s}s", set_as_default=False)

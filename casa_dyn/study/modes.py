@@ -35,7 +35,7 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 
 from casa_dyn.errors import CasaDynError, ModelInitError
-from casa_dyn.linalg.pencil import band_search, schur_state_matrix
+from casa_dyn.linalg.pencil import SingularError, band_search, schur_state_matrix
 
 #: the linearization point must satisfy every equation to this (as simulate's start check)
 EQUILIBRIUM_TOL = 1e-6
@@ -204,13 +204,18 @@ def analyze_modes(case, options: ModeOptions | None = None, pf=None, system=None
         method = "dense" if n_x <= opts.dense_max_states else "band"
     shifts, zeta_done = [], 1.0
     if method == "dense":
-        values, right, left = _dense_modes(state_matrix(lin))
+        try:
+            a = state_matrix(lin)
+        except SingularError:
+            raise ModeAnalysisError(f"case '{case.name}': the algebraic equations (network and model "
+                                    "algebraic variables) are singular at the operating point") from None
+        values, right, left = _dense_modes(a)
     else:
         w = 2 * np.pi * np.asarray(opts.band_hz, dtype=float)
         try:
             res = band_search(lin.jac, lin.e_diag, w[0], w[1], opts.zeta_max, k=opts.k_per_shift,
                               k_max=opts.k_max)
-        except RuntimeError as e:  # ARPACK or the search itself gave up
+        except (RuntimeError, SingularError) as e:  # ARPACK or the search itself gave up
             raise ModeAnalysisError(f"band search of '{case.name}': {e}") from None
         values, right = res.values, res.right
         left = _scaled_left(res.left, right)

@@ -127,47 +127,59 @@ def _split(combo):
     return (float(ct[0]) if ct else None), mods
 
 
-def _scenario(study, base, combo, hashes) -> StudyScenario:
-    kind, case, label, params, fault, build, extra_opts = base
+@dataclass(frozen=True)
+class _Base:
+    """A scenario before the sweep: ``build(clearing_time_s)`` gives its events; ``fault`` is
+    set when the clearing-time sweep applies."""
+
+    kind: str
+    case: str
+    label: str
+    params: tuple
+    build: object
+    fault: object = None
+    options: tuple = ()
+
+
+def _scenario(study, base: _Base, combo, hashes) -> StudyScenario:
     ct, mods = _split(combo)
-    params = list(params)
-    if fault is not None:
-        clear = ct if ct is not None else fault.clearing_time_s
-        events = build(clear)
+    params, label = list(base.params), base.label
+    if base.fault is not None:
+        clear = ct if ct is not None else base.fault.clearing_time_s
+        events = base.build(clear)
         params.append(("clearing_time_s", clear))
         label = f"{label}, cleared in {1000 * clear:g} ms"
     else:
-        events = build(None)
+        events = base.build(None)
     params += [(m.param, m.value) for m in mods]
-    options = tuple(sorted({**dict(study.options), **dict(extra_opts)}.items()))
-    sid = scenario_id(hashes[case], mods, events, options)
-    return StudyScenario(sid, kind, label, case, mods, tuple(events), options, tuple(params))
+    options = tuple(sorted({**dict(study.options), **dict(base.options)}.items()))
+    sid = scenario_id(hashes[base.case], mods, events, options)
+    return StudyScenario(sid, base.kind, label, base.case, mods, tuple(events), options, tuple(params))
 
 
 def _bases(study, gen, cases):
-    """(kind, case, label, params, fault or None, build(clearing) -> events, option overrides)."""
     for label in gen.cases or tuple(cases):
         case = cases[label]
         if isinstance(gen, N1Branch):
+            f = gen.fault
             for table, bid, fbus, tbus in _branches(case, gen.tables, gen.branches):
                 for end in gen.ends:
                     bus = fbus if end == "from" else tbus
-                    f = gen.fault
-                    yield ("n1_branch", label, f"fault at bus {bus} ({end} end of {table} {bid}), trip {table} {bid}",
-                           (("fault_bus", bus), ("fault_end", end), ("branch_table", table), ("branch_id", bid)), f,
-                           _n1_events(bus, table, bid, f), ())
+                    yield _Base("n1_branch", label, f"fault at bus {bus} ({end} end of {table} {bid}), trip {table} {bid}",
+                                (("fault_bus", bus), ("fault_end", end), ("branch_table", table), ("branch_id", bid)),
+                                _n1_events(bus, table, bid, f), f)
         elif isinstance(gen, BusFaults):
+            f = gen.fault
             for bus in _buses(case, gen.min_kv, gen.buses):
-                f = gen.fault
-                yield ("bus_fault", label, f"fault at bus {bus}", (("fault_bus", bus),), f,
-                       (lambda ct, bus=bus, f=f: [BusFault(bus, f.t_on_s, f.t_on_s + ct, f.r_pu, f.x_pu)]), ())
+                yield _Base("bus_fault", label, f"fault at bus {bus}", (("fault_bus", bus),),
+                            (lambda ct, bus=bus: [BusFault(bus, f.t_on_s, f.t_on_s + ct, f.r_pu, f.x_pu)]), f)
         elif isinstance(gen, GenTrips):
             for g in _gens(case, gen.gens):
-                yield ("gen_trip", label, f"trip generator {g}", (("gen_id", g),), None,
-                       (lambda ct, g=g, t=gen.t_s: [GenTrip(g, float(t))]), ())
+                yield _Base("gen_trip", label, f"trip generator {g}", (("gen_id", g),),
+                            (lambda ct, g=g: [GenTrip(g, float(gen.t_s))]))
         elif isinstance(gen, Explicit):
-            yield ("scenario", label, gen.name, (("name", gen.name),), None,
-                   (lambda ct, ev=gen.events: list(ev)), gen.options)
+            yield _Base("scenario", label, gen.name, (("name", gen.name),), (lambda ct: list(gen.events)),
+                        options=gen.options)
 
 
 def _n1_events(bus, table, bid, f):

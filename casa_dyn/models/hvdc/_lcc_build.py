@@ -21,7 +21,7 @@ from casa_dyn.case import schema as S
 from casa_dyn.errors import ModelInitError
 from casa_dyn.models.hvdc import _network as N
 from casa_dyn.models.hvdc._lcc_core import *  # noqa: F401,F403
-from casa_dyn.models.hvdc._lcc_core import ALGEBS, DISC, EXTRA, INPUTS, STATES
+from casa_dyn.models.hvdc._lcc_core import ALGEBS, DISC, EXTRA, INPUTS, STATES, track_rate
 from casa_dyn.network.dc.checks import dc_islands
 from casa_dyn.solver.layout import Family
 
@@ -34,7 +34,7 @@ _CONV_COLS = {KIND: None, MODE: "mode", NB: "n_bridges", XC: "xc_ohm", RC: "rc_o
               EBAS: "ebas_kv", RATIO: "ratio", IR: "i_rated_ka", MARGIN: "i_margin_pu",
               VCMOD: "v_cmod_kv", RCOMP: "r_comp_ohm"}
 _CTL_COLS = {KPI: "k_p_i", KII: "k_i_i", KPG: "k_p_g", KIG: "k_i_g", KPV: "k_p_v", KIV: "k_i_v",
-             TID: "t_id_s", TVD: "t_vd_s", VDL: "vdcol_v_low_pu", IDL: "vdcol_i_low_pu",
+             TID: "t_id_s", TVD: "t_vd_s", TGM: "t_gamma_s", VDL: "vdcol_v_low_pu", IDL: "vdcol_i_low_pu",
              VDH: "vdcol_v_high_pu", IDH: "vdcol_i_high_pu", IMIN: "i_min_pu",
              PRAMP: "p_ramp_mw_per_s", TCMODE: "t_cmode_s", CFCRIT: "cf_criterion",
              DVCF: "dv_cf_pu", TCF: "t_cf_s", VBLK: "v_block_pu", VUNBLK: "v_unblock_pu",
@@ -107,8 +107,10 @@ def build(spec, case, pf, alloc) -> Family:
         names = STATES + ALGEBS
         init = _initial(p, u, r, dc, net, kp, kn)
         for j, v in enumerate(names):
-            diff = j < len(STATES) and (j >= 2 or p[u, TID if j == 0 else TVD] > 0)
+            diff = j < len(STATES) and (j >= 3 or p[u, (TID, TVD, TGM)[j]] > 0)
             col[u, j] = alloc.var(f"lcc/{cid}/{v}", diff, init[v])
+        # the auxiliary input's row, for a modulation controller to add its output into
+        alloc.shared[f"lcc/{cid}/paux"] = int(col[u, C_PAUX])
         vr, vi = alloc.bus(int(cv["bus"][r]))
         col[u, C_VR], col[u, C_VI] = vr, vi
         col[u, C_VP] = alloc.shared[f"dc_node/{net.node_ids[kp]}/v"]
@@ -131,7 +133,36 @@ def build(spec, case, pf, alloc) -> Family:
     if problems:
         raise ModelInitError("HVDC converters cannot start in equilibrium:\n"
                              + "\n".join(f"  - converter {c}: {m}" for c, m in problems))
+    _settle_integrators(spec, p, col, ds, pf, alloc)
     return Family(spec, p, col, rowg, ds, cv["id"][rows].astype(np.int64), -np.ones(n, np.int64))
+
+
+def _settle_integrators(spec, p, col, ds, pf, alloc):
+    """Start every controller integrator where its row is zero.  The rows are linear in the
+    integrator, ``c e + w (alpha - x)``; with a proportional gain (c = 0) this is x = alpha,
+    for a pure integral controller not in use x = alpha + c e / w."""
+    z = np.zeros(alloc.n)
+    v = pf.v_complex()
+    z[0:2 * len(v):2], z[1:2 * len(v):2] = v.real, v.imag
+    for i, value in alloc.init.items():
+        z[i] = value
+    r = np.zeros((p.shape[0], len(spec.rows)))
+    jl = np.zeros((p.shape[0], len(spec.rows), len(spec.cols)))
+    spec.eval(0.0, z, p, col, r, jl, ds, False)
+    for u in range(p.shape[0]):
+        for c in (C_XI, C_XG, C_XV):
+            w = _integrator_rate(p, u, c)
+            if w > 0:
+                alloc.init[col[u, c]] = z[col[u, c]] + r[u, c] / w
+
+
+def _integrator_rate(p, u, c):
+    """w of an integrator row ``c e + w (alpha - x)`` (its tracking rate, 1/s)."""
+    if c == C_XI:
+        return track_rate(p[u, KPI], p[u, KII])
+    if c == C_XG:
+        return track_rate(p[u, KPG], p[u, KIG]) if p[u, KIND] < 0 else W_IDLE
+    return track_rate(p[u, KPV], p[u, KIV]) if p[u, CVCTL] != 0 else W_IDLE
 
 
 def _place(net, p, u, kp, kn, cid, problems):
@@ -164,9 +195,10 @@ def _initial(p, u, r, dc, net, kp, kn):
     mu = math.radians(dc.mu_deg[r])
     idk = float(dc.id_ka[r])
     vt = float(net.v0[kp] - net.v0[kn])
-    return {"i_meas": idk, "v_meas": vt, "x_i": al, "x_g": al, "x_v": al, "alpha": al, "mu": mu,
-            "id": idk, "p": float(dc.p_ac_mw[r]), "q": float(dc.q_ac_mvar[r]), "paux": 0.0,
-            "mode": 0.0, "vdcol": 0.0, "blocked": 0.0, "bypassed": 0.0, "cf": 0.0}
+    return {"i_meas": idk, "v_meas": vt, "g_meas": math.pi - al - mu, "x_i": al, "x_g": al,
+            "x_v": al, "alpha": al, "mu": mu, "id": idk, "p": float(dc.p_ac_mw[r]),
+            "q": float(dc.q_ac_mvar[r]), "paux": 0.0, "mode": 0.0, "vdcol": 0.0, "blocked": 0.0,
+            "bypassed": 0.0, "cf": 0.0}
 
 
 def _orders(p, ds, rows, cv, dc, problems):

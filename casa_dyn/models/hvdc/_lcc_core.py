@@ -15,7 +15,7 @@ from casa_dyn.network.dc.qss import K_RX, K_VD0
 EXTRA = (
     "kind", "mode", "n_bridges", "xc_ohm", "rc_ohm", "ebas_kv", "ratio", "tap_pu",
     "i_rated_ka", "v_base_kv", "s_base_mva", "margin_pu", "v_cmod_kv", "r_comp_ohm",
-    "k_p_i", "k_i_i", "k_p_g", "k_i_g", "k_p_v", "k_i_v", "t_id_s", "t_vd_s",
+    "k_p_i", "k_i_i", "k_p_g", "k_i_g", "k_p_v", "k_i_v", "t_id_s", "t_vd_s", "t_gamma_s",
     "alpha_min", "alpha_max", "gamma_min",
     "vdcol_v_lo", "vdcol_i_lo", "vdcol_v_hi", "vdcol_i_hi", "i_min_pu",
     "p_ramp_mw_per_s", "t_cmode_s", "cf_criterion", "gamma_cf", "dv_cf_pu", "t_cf_s",
@@ -27,7 +27,7 @@ EXTRA = (
     "p_aux_mw", "exact_pf",
 )
 (KIND, MODE, NB, XC, RC, EBAS, RATIO, TAP, IR, VB, SB, MARGIN, VCMOD, RCOMP,
- KPI, KII, KPG, KIG, KPV, KIV, TID, TVD, AMIN, AMAX, GMIN,
+ KPI, KII, KPG, KIG, KPV, KIV, TID, TVD, TGM, AMIN, AMAX, GMIN,
  VDL, IDL, VDH, IDH, IMIN, PRAMP, TCMODE, CFCRIT, GCF, DVCF, TCF,
  VBLK, VUNBLK, TBLK, VBYP, VUNBYP, TBYP, VRS, IRS, VRAMP, IRAMP,
  ARET, TDEION, NRST, KAUX, SP, SN, FLOAT, W1, R1, S1, W2, R2, S2, W3, R3, S3,
@@ -38,10 +38,11 @@ MODE_POWER, MODE_CURRENT, MODE_VOLTAGE = 1, 2, 3
 # ---------------------------------------------------------------- discrete state (ds columns)
 DISC = ("sel", "lim", "nc", "pin", "cf", "t_cf_end", "blk", "t_blk", "ev_blk", "byp", "t_byp",
         "t_restart", "t_vramp", "cmode", "t_cmode", "lf", "t_lf", "n_lf", "lf_perm",
-        "lf_detect_s", "ord_t0", "ord_v0", "ord_target", "ord_rate", "vac_prev", "vdcol")
+        "lf_detect_s", "ord_t0", "ord_v0", "ord_target", "ord_rate", "vac_prev", "vdcol",
+        "t_cf_start")
 (D_SEL, D_LIM, D_NC, D_PIN, D_CF, D_TCF, D_BLK, D_TBLK, D_EVBLK, D_BYP, D_TBYP, D_TRS, D_TVR,
  D_CMODE, D_TCMODE, D_LF, D_TLF, D_NLF, D_LFPERM, D_LFDET, D_OT0, D_OV0, D_OTGT, D_ORATE,
- D_VACP, D_VDCOL) = range(len(DISC))
+ D_VACP, D_VDCOL, D_TCF0) = range(len(DISC))
 # firing-angle sources (D_SEL) and mode codes reported in the ``mode`` variable
 SEL_CC, SEL_CEA, SEL_CV, SEL_VR = 1, 2, 3, 4
 CODE_NC, CODE_AMIN, CODE_AMAX, CODE_FORCED = 0, 5, 6, 7
@@ -52,13 +53,14 @@ LF_NONE, LF_PENDING, LF_ARMED, LF_RETARD, LF_DEION, LF_LOCKOUT = 0, 1, 2, 3, 4, 
 NEVER = -1e30
 
 # ---------------------------------------------------------------- local columns and rows
-STATES = ("i_meas", "v_meas", "x_i", "x_g", "x_v")
+STATES = ("i_meas", "v_meas", "g_meas", "x_i", "x_g", "x_v")
 ALGEBS = ("alpha", "mu", "id", "p", "q", "paux", "mode", "vdcol", "blocked", "bypassed", "cf")
 INPUTS = ("vr", "vi", "v_p", "v_n", "va1", "ia1", "va2", "ia2", "va3", "ia3")
-(C_IM, C_VM, C_XI, C_XG, C_XV, C_AL, C_MU, C_ID, C_P, C_Q, C_PAUX, C_MODE, C_VDCOL, C_BLK,
- C_BYP, C_CF, C_VR, C_VI, C_VP, C_VN, C_VA1, C_IA1, C_VA2, C_IA2, C_VA3, C_IA3) = range(26)
-R_IR, R_II, R_KP, R_KN = 16, 17, 18, 19
-N_ROWS = 20
+# a state's or algebraic variable's row has the index of its column
+(C_IM, C_VM, C_GM, C_XI, C_XG, C_XV, C_AL, C_MU, C_ID, C_P, C_Q, C_PAUX, C_MODE, C_VDCOL, C_BLK,
+ C_BYP, C_CF, C_VR, C_VI, C_VP, C_VN, C_VA1, C_IA1, C_VA2, C_IA2, C_VA3, C_IA3) = range(27)
+R_IR, R_II, R_KP, R_KN = 17, 18, 19, 20
+N_ROWS = 21
 
 # ---------------------------------------------------------------- named tuning constants
 #: power orders are divided by at least this fraction of the base DC voltage
@@ -181,14 +183,14 @@ def candidates(t, z, p, col, ds, u):
     """What the controllers ask for: unclipped firing angles (rad) of current (CC),
     extinction-angle (CEA), DC-voltage (CV) control and the restart voltage ramp (VR; NaN
     when not applicable), and the errors behind them: current (pu, order - measured),
-    gamma (rad) and voltage (pu, order - measured)."""
+    the actual (not measured) gamma (rad) and voltage (pu, order - measured)."""
     paux = z[col[u, C_PAUX]]
     im = z[col[u, C_IM]]
     vm = z[col[u, C_VM]]
     e_i = (order(t, p, ds, u, vm, paux)[0] - im) / p[u, IR]
     a_cc = z[col[u, C_XI]] - p[u, KPI] * e_i
     gamma = math.pi - z[col[u, C_AL]] - z[col[u, C_MU]]
-    a_g = z[col[u, C_XG]] + p[u, KPG] * (gamma - p[u, GORD])
+    a_g = z[col[u, C_XG]] + p[u, KPG] * (z[col[u, C_GM]] - p[u, GORD])
     vord = ramp(t, ds[u, D_OT0], ds[u, D_OV0], ds[u, D_OTGT], ds[u, D_ORATE])
     e_v = (vord - vm - p[u, RCOMP] * im) / p[u, VB]
     a_cv = z[col[u, C_XV]] + p[u, KPV] * e_v if p[u, CVCTL] != 0.0 else math.nan

@@ -8,12 +8,17 @@ semantics as coded in STEPS ``hvdc_model.cpp``, REFERENCE.md 2.3 item 7):
    detection delay alpha goes to alpha_retard; once the current is zero the de-ionization
    timer runs; then a restart with the current ramp, up to n_restarts attempts (a
    permanent fault is detected again t_detect_s after current flows again), then lockout.
-2. Rectifier blocking below v_block_pu (AC), unblocking above v_unblock_pu after t_block_s,
-   restart with the current order ramping from i_restart_pu at i_ramp_pu_per_s.
+2. Rectifier blocking below v_block_pu (AC); unblocking (of any blocked converter) above
+   v_unblock_pu after t_block_s, restart with the current order ramping from i_restart_pu at
+   i_ramp_pu_per_s.
 3. Inverter bypass below v_bypass_pu (DC), removed above v_unbypass_pu (AC) after
    t_bypass_s, restart with the DC voltage ramping from v_restart_pu at v_ramp_pu_per_s.
 4. Inverter commutation failure: gamma below gamma_cf_deg (criterion 1) or an AC voltage
-   drop since the previous step boundary above dv_cf_pu (criterion 2); lasts t_cf_s.
+   drop since the previous step boundary above dv_cf_pu (criterion 2); lasts t_cf_s.  An
+   inverter that is not the voltage-setting one and keeps failing (failures less than
+   t_block_s apart) for t_block_s is blocked
+   (its failures hold the whole DC network down, REFERENCE.md 5) and restarts like a
+   blocked rectifier (after t_block_s, AC voltage above v_unblock_pu, current ramp).
 5. Valves: a conducting converter whose current has reversed stops conducting (its
    terminal's branch currents are set so that Kirchhoff's law holds with Id = 0); a
    non-conducting one starts again when it could drive current into the DC network.
@@ -73,12 +78,12 @@ def _line_fault(t, p, ds, u):
 @njit
 def _block_bypass_cf(t, z, p, col, ds, u, vac, vt):
     n = 0
+    if ds[u, D_BLK] != 0.0 and t - ds[u, D_TBLK] >= p[u, TBLK] - T_EPS and vac > p[u, VUNBLK]:
+        ds[u, D_BLK], ds[u, D_TRS] = 0.0, t
+        n += 1
     if p[u, KIND] > 0.0:
         if ds[u, D_BLK] == 0.0 and vac < p[u, VBLK]:
             ds[u, D_BLK], ds[u, D_TBLK] = 1.0, t
-            n += 1
-        elif ds[u, D_BLK] != 0.0 and t - ds[u, D_TBLK] >= p[u, TBLK] - T_EPS and vac > p[u, VUNBLK]:
-            ds[u, D_BLK], ds[u, D_TRS] = 0.0, t
             n += 1
         return n
     conducting = ds[u, D_NC] == 0.0
@@ -90,7 +95,8 @@ def _block_bypass_cf(t, z, p, col, ds, u, vac, vt):
         ds[u, D_BYP], ds[u, D_TVR] = 0.0, t
         n += 1
     was = ds[u, D_CF]
-    if was != 0.0 and t >= ds[u, D_TCF] - T_EPS:
+    ended = was != 0.0 and t >= ds[u, D_TCF] - T_EPS
+    if ended:
         ds[u, D_CF] = 0.0
     if (ds[u, D_CF] == 0.0 and conducting and ds[u, D_BYP] == 0.0 and not forced(ds, u)
             and p[u, CFCRIT] > 0.0):
@@ -99,7 +105,14 @@ def _block_bypass_cf(t, z, p, col, ds, u, vac, vt):
         hit = ((p[u, CFCRIT] == 1.0 and gamma < p[u, GCF])
                or (p[u, CFCRIT] == 2.0 and vp > 0.0 and 1.0 - vac / vp > p[u, DVCF]))
         if hit:
+            if t - ds[u, D_TCF] > p[u, TBLK]:
+                ds[u, D_TCF0] = t  # a new episode of (repeated) commutation failures
             ds[u, D_CF], ds[u, D_TCF] = 1.0, t + p[u, TCF]
+            if p[u, ISVST] == 0.0 and t - ds[u, D_TCF0] >= p[u, TBLK] - T_EPS:
+                # a tap inverter failing for t_block_s would hold the whole DC network
+                # down: it blocks (alpha to retard, valves stop) and restarts later
+                ds[u, D_CF], ds[u, D_BLK], ds[u, D_TBLK] = 0.0, 1.0, t
+                n += 1
     return n + (1 if ds[u, D_CF] != was else 0)
 
 
@@ -199,7 +212,7 @@ def _select(t, z, p, col, ds, u):
             z[col[u, C_XI]] = al + p[u, KPI] * e_i
             a_cc = al
         elif sel == SEL_CEA:
-            z[col[u, C_XG]] = al - p[u, KPG] * (gamma - p[u, GORD])
+            z[col[u, C_XG]] = al - p[u, KPG] * (z[col[u, C_GM]] - p[u, GORD])
             a_g = al
         elif sel == SEL_CV:
             z[col[u, C_XV]] = al - p[u, KPV] * e_v

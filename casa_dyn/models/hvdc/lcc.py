@@ -30,12 +30,15 @@ Controls (REFERENCE.md 2.3; CIGRE benchmark structure, Szechtman et al. 1991; Fa
 ``dx/dt = Ki e + (Ki/Kp)(alpha - a)`` that follows the applied angle when its output is not
 used (Astrom & Hagglund, PID Controllers, 1995, sec. 3.5, tracking time Tt = Ti)::
 
-    measurement lags   d(i_meas)/dt = (Id - i_meas)/T_id,  d(v_meas)/dt = (Vt - v_meas)/T_vd
+    measurement lags   d(i_meas)/dt = (Id - i_meas)/T_id,  d(v_meas)/dt = (Vt - v_meas)/T_vd,
+                       d(g_meas)/dt = (gamma - g_meas)/T_gamma
     current order      I = ramped order (P/v_meas in power mode, + aux), restart ramp,
                        VDCOL(v_meas), floor i_min; the voltage-setting inverter orders
                        (1 - margin)(sum rectifier orders - other inverter orders)
     CC   a_cc = x_i - K_p,i (I - i_meas)/I_rated        (both kinds)
-    CEA  a_g  = x_g + K_p,g (gamma - gamma_ord)          (inverters)
+    CEA  a_g  = x_g + K_p,g (g_meas - gamma_ord)         (inverters; the measured gamma: the
+         angle is known once per commutation, and the lag keeps the loop alpha -> gamma
+         -> alpha out of the algebraic equations, where Newton cycles near the overlap limit)
     CV   a_v  = x_v + K_p,v (V_ord - v_meas - R_comp i_meas)/V_base
          (the voltage-setting inverter whose power-flow gamma is not fixed)
     rectifier alpha = clip(a_cc, alpha_min, alpha_max)
@@ -112,7 +115,7 @@ def _eval(t, z, p, col, r, jl, ds, want_jac):
         if want_jac:
             J[:, :] = 0.0
         kind = p[u, KIND]
-        im, vme = z[col[u, C_IM]], z[col[u, C_VM]]
+        im, vme, gme = z[col[u, C_IM]], z[col[u, C_VM]], z[col[u, C_GM]]
         xi, xg, xv = z[col[u, C_XI]], z[col[u, C_XG]], z[col[u, C_XV]]
         al, mu, idk = z[col[u, C_AL]], z[col[u, C_MU]], z[col[u, C_ID]]
         pz, qz, paux = z[col[u, C_P]], z[col[u, C_Q]], z[col[u, C_PAUX]]
@@ -132,35 +135,31 @@ def _eval(t, z, p, col, r, jl, ds, want_jac):
         req = p[u, NB] * K_RX * p[u, XC] + rq
         nc = ds[u, D_NC] != 0.0
         short = (ds[u, D_CF] != 0.0 or ds[u, D_BYP] != 0.0) and not nc
+        gamma = math.pi - al - mu
 
-        # measurement lags
+        # measurement lags (current, DC voltage, extinction angle)
         f, fu, fx = lag_rhs(idk, im, p[u, TID])
-        r[u, 0] = f
+        r[u, C_IM] = f
         g, gu, gx = lag_rhs(vt, vme, p[u, TVD])
-        r[u, 1] = g
+        r[u, C_VM] = g
+        h, hu, hx = lag_rhs(gamma, gme, p[u, TGM])
+        r[u, C_GM] = h
         # current order, controller errors and the reset integrators
         iord, di_dv, di_dpa, _ = order(t, p, ds, u, vme, paux)
         ir_ = p[u, IR]
         e_i = (iord - im) / ir_
         wi = track_rate(p[u, KPI], p[u, KII])
         ci = wi * p[u, KPI] - p[u, KII]
-        r[u, 2] = ci * e_i + wi * (al - xi)
-        gamma = math.pi - al - mu
-        e_g = gamma - p[u, GORD]
+        r[u, C_XI] = ci * e_i + wi * (al - xi)
+        e_g = gme - p[u, GORD]
         wg = track_rate(p[u, KPG], p[u, KIG])
         cg = p[u, KIG] - wg * p[u, KPG]
-        if kind < 0.0:
-            r[u, 3] = cg * e_g + wg * (al - xg)
-        else:
-            r[u, 3] = W_IDLE * (al - xg)
+        r[u, C_XG] = cg * e_g + wg * (al - xg) if kind < 0.0 else W_IDLE * (al - xg)
         vord = ramp(t, ds[u, D_OT0], ds[u, D_OV0], ds[u, D_OTGT], ds[u, D_ORATE])
         e_v = (vord - vme - p[u, RCOMP] * im) / p[u, VB]
         wv = track_rate(p[u, KPV], p[u, KIV])
         cv = p[u, KIV] - wv * p[u, KPV]
-        if p[u, CVCTL] != 0.0:
-            r[u, 4] = cv * e_v + wv * (al - xv)
-        else:
-            r[u, 4] = W_IDLE * (al - xv)
+        r[u, C_XV] = cv * e_v + wv * (al - xv) if p[u, CVCTL] != 0.0 else W_IDLE * (al - xv)
         # firing angle
         sel = ds[u, D_SEL]
         lim = ds[u, D_LIM]
@@ -185,20 +184,20 @@ def _eval(t, z, p, col, r, jl, ds, want_jac):
         clipped = asel < p[u, AMIN] or asel > p[u, AMAX]
         if clipped:
             asel = p[u, AMIN] if asel < p[u, AMIN] else p[u, AMAX]
-        r[u, 5] = asel - al
+        r[u, C_AL] = asel - al
         # overlap
         kmu = SQRT2 * p[u, XC]
         a_mu, da_mu = acos_sat(ca - kmu * idk / eac)
-        r[u, 6] = a_mu - al - mu
+        r[u, C_MU] = a_mu - al - mu
         # conduction / DC voltage row
         fs = p[u, FLOAT]
         pinned = ds[u, D_PIN] != 0.0
         if short:
-            r[u, 7] = -vt
+            r[u, C_ID] = -vt
         elif nc and pinned:
-            r[u, 7] = -(z[col[u, C_VP]] if p[u, FREE] > 0.0 else z[col[u, C_VN]])
+            r[u, C_ID] = -(z[col[u, C_VP]] if p[u, FREE] > 0.0 else z[col[u, C_VN]])
         elif nc and fs == 0.0:
-            r[u, 7] = -req * idk
+            r[u, C_ID] = -req * idk
         elif nc:
             vx = z[col[u, C_VP]] if fs > 0.0 else z[col[u, C_VN]]
             acc = 0.0
@@ -207,24 +206,24 @@ def _eval(t, z, p, col, r, jl, ds, want_jac):
                 if w > 0.0:
                     acc += w * (vx - z[col[u, C_VA1 + 2 * j]]
                                 - p[u, R1 + 3 * j] * p[u, S1 + 3 * j] * z[col[u, C_IA1 + 2 * j]])
-            r[u, 7] = acc
+            r[u, C_ID] = acc
         else:
-            r[u, 7] = kind * (E - rq * idk) - vt
+            r[u, C_ID] = kind * (E - rq * idk) - vt
         # AC powers
-        r[u, 8] = -pz if short else E * idk - pz
+        r[u, C_P] = -pz if short else E * idk - pz
         dq_da, dq_dmu, dq_di, dq_dv = 0.0, 0.0, 0.0, 0.0
         if short:
             qv = 0.0
         else:
             qv, dq_da, dq_dmu, dq_di, dq_dv = _q_rows(p, u, al, mu, idk, E, dE_da, dE_dmu, dE_dv,
                                                       vd0, dvd0_dv, eac, deac)
-        r[u, 9] = qv - qz
-        r[u, 10] = p[u, PAUX0] - paux
-        r[u, 11] = mode_code(ds, u) - z[col[u, C_MODE]]
-        r[u, 12] = ds[u, D_VDCOL] - z[col[u, C_VDCOL]]
-        r[u, 13] = (1.0 if forced(ds, u) else 0.0) - z[col[u, C_BLK]]
-        r[u, 14] = ds[u, D_BYP] - z[col[u, C_BYP]]
-        r[u, 15] = ds[u, D_CF] - z[col[u, C_CF]]
+        r[u, C_Q] = qv - qz
+        r[u, C_PAUX] = p[u, PAUX0] - paux
+        r[u, C_MODE] = mode_code(ds, u) - z[col[u, C_MODE]]
+        r[u, C_VDCOL] = ds[u, D_VDCOL] - z[col[u, C_VDCOL]]
+        r[u, C_BLK] = (1.0 if forced(ds, u) else 0.0) - z[col[u, C_BLK]]
+        r[u, C_BYP] = ds[u, D_BYP] - z[col[u, C_BYP]]
+        r[u, C_CF] = ds[u, D_CF] - z[col[u, C_CF]]
         # current drawn from the AC bus (system base) and into the DC nodes
         v2 = vr * vr + vi * vi
         lin = v2 < V_INJ_LIN_PU * V_INJ_LIN_PU
@@ -239,72 +238,71 @@ def _eval(t, z, p, col, r, jl, ds, want_jac):
         r[u, R_KN] = -kind * idk * p[u, SN]
         if not want_jac:
             continue
-        J[0, C_ID], J[0, C_IM] = fu, fx
-        J[1, C_VP], J[1, C_VN], J[1, C_VM] = gu, -gu, gx
+        J[C_IM, C_ID], J[C_IM, C_IM] = fu, fx
+        J[C_VM, C_VP], J[C_VM, C_VN], J[C_VM, C_VM] = gu, -gu, gx
+        J[C_GM, C_AL], J[C_GM, C_MU], J[C_GM, C_GM] = -hu, -hu, hx
         de_dim, de_dvm, de_dpa = -1.0 / ir_, di_dv / ir_, di_dpa / ir_
-        J[2, C_AL], J[2, C_XI] = wi, -wi
-        J[2, C_IM], J[2, C_VM], J[2, C_PAUX] = ci * de_dim, ci * de_dvm, ci * de_dpa
+        J[C_XI, C_AL], J[C_XI, C_XI] = wi, -wi
+        J[C_XI, C_IM], J[C_XI, C_VM], J[C_XI, C_PAUX] = ci * de_dim, ci * de_dvm, ci * de_dpa
         if kind < 0.0:
-            J[3, C_AL], J[3, C_MU], J[3, C_XG] = wg - cg, -cg, -wg
+            J[C_XG, C_AL], J[C_XG, C_GM], J[C_XG, C_XG] = wg, cg, -wg
         else:
-            J[3, C_AL], J[3, C_XG] = W_IDLE, -W_IDLE
+            J[C_XG, C_AL], J[C_XG, C_XG] = W_IDLE, -W_IDLE
         if p[u, CVCTL] != 0.0:
-            J[4, C_VM], J[4, C_IM] = -cv / p[u, VB], -cv * p[u, RCOMP] / p[u, VB]
-            J[4, C_AL], J[4, C_XV] = wv, -wv
+            J[C_XV, C_VM], J[C_XV, C_IM] = -cv / p[u, VB], -cv * p[u, RCOMP] / p[u, VB]
+            J[C_XV, C_AL], J[C_XV, C_XV] = wv, -wv
         else:
-            J[4, C_AL], J[4, C_XV] = W_IDLE, -W_IDLE
-        J[5, C_AL] = -1.0
+            J[C_XV, C_AL], J[C_XV, C_XV] = W_IDLE, -W_IDLE
+        J[C_AL, C_AL] = -1.0
         if forced(ds, u) or lim != 0.0 or clipped:
             pass
         elif sel == SEL_CEA:
-            J[5, C_XG] = 1.0
-            J[5, C_AL] -= p[u, KPG]
-            J[5, C_MU] = -p[u, KPG]
+            J[C_AL, C_XG], J[C_AL, C_GM] = 1.0, p[u, KPG]
         elif sel == SEL_CV:
-            J[5, C_XV] = 1.0
-            J[5, C_VM] = -p[u, KPV] / p[u, VB]
-            J[5, C_IM] = -p[u, KPV] * p[u, RCOMP] / p[u, VB]
+            J[C_AL, C_XV] = 1.0
+            J[C_AL, C_VM] = -p[u, KPV] / p[u, VB]
+            J[C_AL, C_IM] = -p[u, KPV] * p[u, RCOMP] / p[u, VB]
         elif sel == SEL_VR:
-            J[5, C_ID] = dar * req / vd0
+            J[C_AL, C_ID] = dar * req / vd0
             dv = dar * (-xr / vd0) * dvd0_dv
-            J[5, C_VR], J[5, C_VI] = dv * dvr, dv * dvi
+            J[C_AL, C_VR], J[C_AL, C_VI] = dv * dvr, dv * dvi
         else:
             k = -p[u, KPI]
-            J[5, C_XI] = 1.0
-            J[5, C_IM], J[5, C_VM], J[5, C_PAUX] = k * de_dim, k * de_dvm, k * de_dpa
-        J[6, C_AL] = -da_mu * sa - 1.0
-        J[6, C_MU] = -1.0
-        J[6, C_ID] = -da_mu * kmu / eac
+            J[C_AL, C_XI] = 1.0
+            J[C_AL, C_IM], J[C_AL, C_VM], J[C_AL, C_PAUX] = k * de_dim, k * de_dvm, k * de_dpa
+        J[C_MU, C_AL] = -da_mu * sa - 1.0
+        J[C_MU, C_MU] = -1.0
+        J[C_MU, C_ID] = -da_mu * kmu / eac
         dmu_v = da_mu * kmu * idk / (eac * eac) * deac
-        J[6, C_VR], J[6, C_VI] = dmu_v * dvr, dmu_v * dvi
+        J[C_MU, C_VR], J[C_MU, C_VI] = dmu_v * dvr, dmu_v * dvi
         if short:
-            J[7, C_VP], J[7, C_VN] = -1.0, 1.0
+            J[C_ID, C_VP], J[C_ID, C_VN] = -1.0, 1.0
         elif nc and pinned:
-            J[7, C_VP if p[u, FREE] > 0.0 else C_VN] = -1.0
+            J[C_ID, C_VP if p[u, FREE] > 0.0 else C_VN] = -1.0
         elif nc and fs == 0.0:
-            J[7, C_ID] = -req
+            J[C_ID, C_ID] = -req
         elif nc:
             ws = 0.0
             for j in range(3):
                 w = p[u, W1 + 3 * j]
                 if w > 0.0:
                     ws += w
-                    J[7, C_VA1 + 2 * j] = -w
-                    J[7, C_IA1 + 2 * j] = -w * p[u, R1 + 3 * j] * p[u, S1 + 3 * j]
-            J[7, C_VP if fs > 0.0 else C_VN] = ws
+                    J[C_ID, C_VA1 + 2 * j] = -w
+                    J[C_ID, C_IA1 + 2 * j] = -w * p[u, R1 + 3 * j] * p[u, S1 + 3 * j]
+            J[C_ID, C_VP if fs > 0.0 else C_VN] = ws
         else:
-            J[7, C_AL], J[7, C_MU], J[7, C_ID] = kind * dE_da, kind * dE_dmu, -kind * rq
-            J[7, C_VR], J[7, C_VI] = kind * dE_dv * dvr, kind * dE_dv * dvi
-            J[7, C_VP], J[7, C_VN] = -1.0, 1.0
-        J[8, C_P] = -1.0
+            J[C_ID, C_AL], J[C_ID, C_MU], J[C_ID, C_ID] = kind * dE_da, kind * dE_dmu, -kind * rq
+            J[C_ID, C_VR], J[C_ID, C_VI] = kind * dE_dv * dvr, kind * dE_dv * dvi
+            J[C_ID, C_VP], J[C_ID, C_VN] = -1.0, 1.0
+        J[C_P, C_P] = -1.0
         if not short:
-            J[8, C_AL], J[8, C_MU], J[8, C_ID] = dE_da * idk, dE_dmu * idk, E
-            J[8, C_VR], J[8, C_VI] = dE_dv * idk * dvr, dE_dv * idk * dvi
-        J[9, C_Q] = -1.0
+            J[C_P, C_AL], J[C_P, C_MU], J[C_P, C_ID] = dE_da * idk, dE_dmu * idk, E
+            J[C_P, C_VR], J[C_P, C_VI] = dE_dv * idk * dvr, dE_dv * idk * dvi
+        J[C_Q, C_Q] = -1.0
         if not short:
-            J[9, C_AL], J[9, C_MU], J[9, C_ID] = dq_da, dq_dmu, dq_di
-            J[9, C_VR], J[9, C_VI] = dq_dv * dvr, dq_dv * dvi
-        for k in range(10, 16):
+            J[C_Q, C_AL], J[C_Q, C_MU], J[C_Q, C_ID] = dq_da, dq_dmu, dq_di
+            J[C_Q, C_VR], J[C_Q, C_VI] = dq_dv * dvr, dq_dv * dvi
+        for k in range(C_PAUX, C_CF + 1):
             J[k, k] = -1.0
         d2 = 0.0 if lin else sb * v2 * v2
         J[R_IR, C_P], J[R_IR, C_Q] = vr / (sb * v2), vi / (sb * v2)
@@ -326,24 +324,26 @@ def _init(p, ctx):
 
 def _diff_mask(p):
     n = p.shape[0]
-    return np.stack([lag_diff(p[:, TID]), lag_diff(p[:, TVD]), np.ones(n, bool), np.ones(n, bool),
-                     np.ones(n, bool)], axis=1)
+    ones = np.ones(n, bool)
+    return np.stack([lag_diff(p[:, TID]), lag_diff(p[:, TVD]), lag_diff(p[:, TGM]), ones, ones, ones],
+                    axis=1)
 
 
 def _mask() -> np.ndarray:
     m = np.zeros((N_ROWS, len(STATES + ALGEBS + INPUTS)), dtype=bool)
     ac = [C_VR, C_VI]
-    m[0, [C_ID, C_IM]] = True
-    m[1, [C_VP, C_VN, C_VM]] = True
-    m[2, [C_XI, C_AL, C_IM, C_VM, C_PAUX]] = True
-    m[3, [C_XG, C_AL, C_MU]] = True
-    m[4, [C_XV, C_AL, C_VM, C_IM]] = True
-    m[5, [C_AL, C_XI, C_IM, C_VM, C_PAUX, C_XG, C_MU, C_XV, C_ID] + ac] = True
-    m[6, [C_MU, C_AL, C_ID] + ac] = True
-    m[7, [C_AL, C_MU, C_ID, C_VP, C_VN, C_VA1, C_IA1, C_VA2, C_IA2, C_VA3, C_IA3] + ac] = True
-    m[8, [C_P, C_AL, C_MU, C_ID] + ac] = True
-    m[9, [C_Q, C_AL, C_MU, C_ID] + ac] = True
-    for k in range(10, 16):
+    m[C_IM, [C_ID, C_IM]] = True
+    m[C_VM, [C_VP, C_VN, C_VM]] = True
+    m[C_GM, [C_AL, C_MU, C_GM]] = True
+    m[C_XI, [C_XI, C_AL, C_IM, C_VM, C_PAUX]] = True
+    m[C_XG, [C_XG, C_AL, C_GM]] = True
+    m[C_XV, [C_XV, C_AL, C_VM, C_IM]] = True
+    m[C_AL, [C_AL, C_XI, C_IM, C_VM, C_PAUX, C_XG, C_GM, C_XV, C_ID] + ac] = True
+    m[C_MU, [C_MU, C_AL, C_ID] + ac] = True
+    m[C_ID, [C_AL, C_MU, C_ID, C_VP, C_VN, C_VA1, C_IA1, C_VA2, C_IA2, C_VA3, C_IA3] + ac] = True
+    m[C_P, [C_P, C_AL, C_MU, C_ID] + ac] = True
+    m[C_Q, [C_Q, C_AL, C_MU, C_ID] + ac] = True
+    for k in range(C_PAUX, C_CF + 1):
         m[k, k] = True
     m[R_IR, [C_P, C_Q] + ac] = True
     m[R_II, [C_P, C_Q] + ac] = True

@@ -243,6 +243,8 @@ LCC_CONTROL = register(Table(
         real("k_i_v", "rad/(pu s)", "DC-voltage controller integral gain", 50.0, lo=0.0),
         real("t_id_s", "s", "DC-current transducer time constant (CDC4T TIDC)", 0.002, lo=0.0),
         real("t_vd_s", "s", "DC-voltage transducer time constant (CDC4T TVDC)", 0.002, lo=0.0),
+        real("t_gamma_s", "s", "extinction-angle measurement time constant (gamma is measured "
+             "once per commutation; 0 = none)", 0.002, lo=0.0),
         real("alpha_min_deg", "deg", "minimum firing angle in dynamics (CDC4T ALFDY)", 5.0,
              lo=0.0, hi=180.0),
         real("alpha_max_deg", "deg", "maximum firing angle in dynamics (retard limit)", 150.0,
