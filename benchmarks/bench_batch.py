@@ -97,15 +97,16 @@ def timed_batch(study: str, out: pathlib.Path, opts: BatchOptions, executor=None
     return rep, wall, w.samples
 
 
-def part1(tmp: pathlib.Path, dynamics: str | None):
+def part1(tmp: pathlib.Path, dynamics: str | None, keep: str = "all"):
     """Each executor runs the study twice into fresh folders: cold (new worker processes that
     load the compiled kernels: start-up included) and warm (the same workers again)."""
     from casa_dyn.study.executors import DaskExecutor, InProcess, LocalPool
 
     study = tmp / "n1.toml"
-    study.write_text(study_text(dynamics, [0.1]))
+    study.write_text(study_text(dynamics, [0.1], keep))
     n = len(load(str(study))[2])
-    print(f"\n### IEEE 39 N-1: {n} scenarios x 10 s (dynamics: {dynamics or 'the case own data'})\n")
+    print(f"\n### IEEE 39 N-1: {n} scenarios x 10 s (dynamics: {dynamics or 'the case own data'}; "
+          f"trajectories kept: {keep})\n")
     print("| executor | workers | cold: wall s | cold: scenarios/s | warm: wall s | warm: scenarios/s "
           "| parallel efficiency (warm) | statuses |")
     print("|---|---|---|---|---|---|---|---|")
@@ -155,6 +156,8 @@ def main():
     ap.add_argument("--dynamics", choices=["case", "classical", "full"], default="case")
     ap.add_argument("--skip-memory", action="store_true")
     ap.add_argument("--skip-throughput", action="store_true")
+    ap.add_argument("--keep", choices=["all", "none"], default="all",
+                    help="[output] keep of the throughput study (none: no trajectories written)")
     args = ap.parse_args()
     from casa_dyn.io import read_case
     from casa_dyn.case import schema
@@ -168,7 +171,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="casa-bench-") as d:
         tmp = pathlib.Path(d)
         if not args.skip_throughput:
-            part1(tmp, dyn)
+            part1(tmp, dyn, args.keep)
         if not args.skip_memory:
             part2(tmp, dyn)
 
