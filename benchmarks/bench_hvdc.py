@@ -91,7 +91,7 @@ def _timed(fn, n):
 
 def family_costs(label, case):
     """Time per call inside compiled loops (no Python call overhead)."""
-    from casa_dyn.models._dispatch import function_tables
+    from casa_dyn.models.functions import function_tables
 
     pf = solve_power_flow(case)
     sysm = build_system(case, pf)

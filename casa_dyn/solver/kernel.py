@@ -18,8 +18,11 @@ Everything per step and per iteration is here, in compiled code; Python runs onl
 event segments.
 
 Compile time: Numba re-optimizes every callee linked into a compiled entry point, so the model
-kernels are called through function pointers (``fns``: typed lists from
-``casa_dyn.models._dispatch.function_tables``) and Python enters through one function, ``run``.
+kernels are called through function pointers (``fns``: tuples from
+``casa_dyn.models.functions.function_tables``) and Python enters through one function, ``run``.
+Constant arguments are written ``bool(False)``, ``int(2)`` (also when first assigned to a
+variable, which SSA keeps literal): Numba types a bare constant as a
+literal and would compile (and cache) a second copy of the callee for it.
 """
 from __future__ import annotations
 
@@ -130,8 +133,8 @@ def newton(t, h, mode, z, zold, rold, net, F, fns, lin, work, opt, cnt, ts):
             # slow convergence: refresh the Jacobian at this iterate (full Newton from here)
             cnt[C_REFRESH] = 1
             full = True
-            eval_system(t, z, net, F, fns, rg, jd, True)
-            need = True
+            need = bool(True)
+            eval_system(t, z, net, F, fns, rg, jd, need)
         if need:
             for k in range(jd.size):
                 if isdiff[rowof[k]] != 0:
@@ -238,7 +241,7 @@ def integrate(t0, t1, h_nom, z, rold, zold, net, F, fns, lin, work, opt, cnt, ts
             cnt[C_BE_NEXT] = 1
             cnt[C_REFRESH] = 1
             h_prev = 0.0
-            eval_system(t, z, net, F, fns, rg, lin[2], False)
+            eval_system(t, z, net, F, fns, rg, lin[2], bool(False))
             rold[:] = rg
         if t >= ts[T_NEXT_OUT] - 1e-6 * h_nom:
             if not record(t, z, sel, out_t, out_z, cnt):
@@ -262,7 +265,7 @@ def resolve_algebraic(t, z, rold, zold, net, F, fns, lin, work, opt, cnt, ts):
     """At an event instant: keep the states, re-solve the algebraic variables (c = 0)."""
     zold[:] = z
     cnt[C_REFRESH] = 1
-    ok = newton(t, 0.0, 2, z, zold, rold, net, F, fns, lin, work, opt, cnt, ts)
+    ok = newton(t, 0.0, int(2), z, zold, rold, net, F, fns, lin, work, opt, cnt, ts)
     if ok:
         rold[:] = work[0]
     cnt[C_REFRESH] = 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from casa_dyn.linalg import klu_numba
-from casa_dyn.models._dispatch import function_tables
+from casa_dyn.models.functions import function_tables
 from casa_dyn.solver import kernel as K
 
 
@@ -20,7 +20,8 @@ class Workspace:
         self.sysm = sysm
         self.z = sysm.z0.copy()
         self.F = sysm.family_tuple()
-        self.fns = function_tables()
+        # only the families with units are compiled and called
+        self.fns = function_tables(tuple(f[0].shape[0] > 0 for f in self.F))
         self.net = (sysm.ybus.indptr.astype(np.int64), sysm.ybus.indices.astype(np.int64), sysm.yg, sysm.yb,
                     sysm.npos)
         self.common, self.handles = klu_numba.new_buffers()
