@@ -21,7 +21,7 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from casa_dyn.case.synthetic import synthetic_grid  # noqa: E402
+from casa_dyn.network.synthetic import synthetic_grid  # noqa: E402
 from casa_dyn.case.typical import add_typical_dynamics  # noqa: E402
 from casa_dyn.io import read_case  # noqa: E402
 from casa_dyn.network.powerflow import solve_power_flow  # noqa: E402

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 import nbklu  # noqa: E402
 
-from casa_dyn.case.synthetic import synthetic_grid  # noqa: E402
+from casa_dyn.network.synthetic import synthetic_grid  # noqa: E402
 from casa_dyn.io import read_case  # noqa: E402
 from casa_dyn.linalg.backend import available_backends  # noqa: E402
 from casa_dyn.network._newton import jacobian_pattern  # noqa: E402

@@ -12,7 +12,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from click.testing import CliRunner
 
-from casa_dyn.case.synthetic import synthetic_grid
+from casa_dyn.network.synthetic import synthetic_grid
 from casa_dyn.case.typical import add_typical_dynamics
 from casa_dyn.cli import cli
 from casa_dyn.errors import ModelInitError

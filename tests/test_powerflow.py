@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from casa_dyn.case.case import Case
-from casa_dyn.case.synthetic import synthetic_grid
+from casa_dyn.network.synthetic import synthetic_grid
 from casa_dyn.case.validate import check_case, islands
 from casa_dyn.errors import CasaDynError, CaseError, PowerFlowError
 from casa_dyn.network import _newton

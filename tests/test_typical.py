@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from casa_dyn.case.synthetic import synthetic_grid
+from casa_dyn.network.synthetic import synthetic_grid
 from casa_dyn.case.typical import add_typical_dynamics
 from casa_dyn.solver.options import SimOptions
 from casa_dyn.solver.simulate import simulate

@@ -14,6 +14,7 @@ from scipy.sparse.csgraph import connected_components
 
 from casa_dyn.case import schema as S
 from casa_dyn.case.case import Case
+from casa_dyn.case.index import positions
 from casa_dyn.case.tables import ISOLATED, REQUIRED, SLACK
 from casa_dyn.errors import CaseError, Problem
 
@@ -231,31 +232,28 @@ def islands(case: Case):
     """
     bus = case["bus"]
     nb = len(bus["id"])
-    index = {b: i for i, b in enumerate(bus["id"].tolist())}
     active = bus["type"] != ISOLATED
     fr, to = [], []
     for tname in ("line", "transformer"):
         t = case[tname]
         on = t["in_service"] == 1
-        fr += [index[int(b)] for b in t["from_bus"][on]]
-        to += [index[int(b)] for b in t["to_bus"][on]]
-    fr, to = np.asarray(fr, dtype=np.int64), np.asarray(to, dtype=np.int64)
-    keep = active[fr] & active[to] if len(fr) else np.zeros(0, bool)
+        fr.append(positions(case, t["from_bus"][on]))
+        to.append(positions(case, t["to_bus"][on]))
+    fr, to = np.concatenate(fr), np.concatenate(to)
+    keep = active[fr] & active[to]
     adj = sp.coo_matrix((np.ones(keep.sum()), (fr[keep], to[keep])), shape=(nb, nb))
-    n, labels = connected_components(adj, directed=False)
-    labels = np.where(active, labels, -1)
-    # renumber so islands are 0..k-1 over active buses only
-    uniq = np.unique(labels[labels >= 0])
-    remap = {int(u): k for k, u in enumerate(uniq)}
-    labels = np.array([remap.get(int(l), -1) for l in labels], dtype=np.int64)
-    return labels, len(uniq)
+    _, labels = connected_components(adj, directed=False)
+    # renumber so islands are 0..k-1 over active buses only (in order of their labels)
+    uniq, inverse = np.unique(labels[active], return_inverse=True)
+    out = np.full(nb, -1, dtype=np.int64)
+    out[active] = inverse
+    return out, len(uniq)
 
 
 def check_topology(case: Case) -> list[Problem]:
     bus, gen = case["bus"], case["generator"]
     labels, n = islands(case)
-    index = {b: i for i, b in enumerate(bus["id"].tolist())}
-    gen_island = np.array([labels[index[int(b)]] for b in gen["bus"]], dtype=np.int64)
+    gen_island = labels[positions(case, gen["bus"])]
     gen_on = gen["in_service"] == 1
     out = []
     for k in range(n):

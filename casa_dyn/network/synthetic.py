@@ -49,6 +49,8 @@ from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 
 from casa_dyn.case.case import Case
 from casa_dyn.case.tables import PQ, PV, SLACK
+from casa_dyn.network.powerflow import PowerFlowOptions, solve_power_flow
+from casa_dyn.network.ybus import branches
 
 #: per-km line data by voltage level: resistance, reactance (ohm/km), charging (uS/km), rating
 LINE_DATA = {
@@ -86,7 +88,7 @@ def synthetic_grid(n_bus: int, seed: int = 0, *, spacing_km: float = 20.0,
     tables = {"bus": bus, "line": lines, "transformer": trafos, "generator": gens,
               "load": loads, "shunt": shunts}
     case = Case.from_tables(f"synthetic{n_bus}_s{seed}", tables, base_mva=base_mva,
-                            freq_hz=freq_hz, source="casa_dyn.case.synthetic.synthetic_grid",
+                            freq_hz=freq_hz, source="casa_dyn.network.synthetic.synthetic_grid",
                             citation=f"synthetic_grid(n_bus={n_bus}, seed={seed})")
     _scale_others(case, loads["p_mw"].sum())
     if balance:
@@ -364,10 +366,6 @@ def _balance_slack(case: Case) -> None:
     (an error of 0.1 % of the 0.75 TW load of the 100k-bus grid is 750 MW).  If the lossless
     power flow fails, the dispatch is left as it is.
     """
-    # imported here: the network package sits above the case package
-    from casa_dyn.network.powerflow import PowerFlowOptions, solve_power_flow
-    from casa_dyn.network.ybus import branches
-
     load_mw = case["load"]["p_mw"].sum()
     lossless = case.copy()
     for t in ("line", "transformer"):
