@@ -9,6 +9,8 @@ gains carry none.  Dynamic model tables (added by ``casa_dyn.models``) use the s
 """
 from __future__ import annotations
 
+import importlib
+
 from dataclasses import dataclass, field
 import math
 
@@ -129,13 +131,21 @@ def register(table: Table) -> Table:
 
 
 def tables() -> dict[str, Table]:
-    """All known table schemas, network tables first, then model tables, by name."""
-    from casa_dyn.case import tables as _core  # noqa: F401  (registers the network tables)
-    from casa_dyn.network.dc import tables as _dc  # noqa: F401  (DC network and converters)
+    """All known table schemas by name: the AC network tables, then the DC tables, then the
+    model tables in registry order, whatever order their modules happened to be imported in."""
+    from casa_dyn.case import tables as _core
+    from casa_dyn.network.dc import tables as _dc
     from casa_dyn import models as _models
+    from casa_dyn.models.registry import FAMILY_MODULES
 
     _models.load_all()
-    return dict(_TABLES)
+    first = [t.name for mod in (_core, _dc) for t in vars(mod).values() if isinstance(t, Table)]
+    model_rank = {}
+    for k, m in enumerate(FAMILY_MODULES):
+        spec = getattr(importlib.import_module(f"casa_dyn.models.{m}"), "SPEC", None)
+        model_rank[spec.name] = k
+    rest = sorted((n for n in _TABLES if n not in first), key=lambda n: model_rank.get(n, len(model_rank)))
+    return {n: _TABLES[n] for n in first + rest}
 
 
 def get(name: str) -> Table:
