@@ -8,6 +8,7 @@ import casa_dyn.models.generator.gensal as m_generator_gensal
 import casa_dyn.models.hvdc.dc_node as m_hvdc_dc_node
 import casa_dyn.models.hvdc.dc_branch as m_hvdc_dc_branch
 import casa_dyn.models.hvdc.lcc as m_hvdc_lcc
+import casa_dyn.models.hvdc.pod as m_hvdc_pod
 import casa_dyn.models.exciter.sexs as m_exciter_sexs
 import casa_dyn.models.exciter.ieeet1 as m_exciter_ieeet1
 import casa_dyn.models.exciter.esst1a as m_exciter_esst1a
@@ -25,7 +26,7 @@ import casa_dyn.models.pss.ieeest as m_pss_ieeest
 import casa_dyn.models.pss.st2cut as m_pss_st2cut
 import casa_dyn.models.pss.pss2a as m_pss_pss2a
 
-N_FAMILIES = 24
+N_FAMILIES = 25
 
 
 @njit
@@ -91,6 +92,14 @@ def _ev_m_hvdc_lcc(t, z, p, col, r, jl, ds, want_jac):
 @njit
 def _dc_m_hvdc_lcc(t, z, p, col, ds):
     return m_hvdc_lcc._update_discrete(t, z, p, col, ds)
+
+@njit
+def _ev_m_hvdc_pod(t, z, p, col, r, jl, ds, want_jac):
+    m_hvdc_pod._eval(t, z, p, col, r, jl, ds, want_jac)
+
+@njit
+def _dc_m_hvdc_pod(t, z, p, col, ds):
+    return 0
 
 @njit
 def _ev_m_exciter_sexs(t, z, p, col, r, jl, ds, want_jac):
@@ -241,6 +250,7 @@ EVAL = (
     _ev_m_hvdc_dc_node,
     _ev_m_hvdc_dc_branch,
     _ev_m_hvdc_lcc,
+    _ev_m_hvdc_pod,
     _ev_m_exciter_sexs,
     _ev_m_exciter_ieeet1,
     _ev_m_exciter_esst1a,
@@ -267,6 +277,7 @@ DISC = (
     _dc_m_hvdc_dc_node,
     _dc_m_hvdc_dc_branch,
     _dc_m_hvdc_lcc,
+    _dc_m_hvdc_pod,
     _dc_m_exciter_sexs,
     _dc_m_exciter_ieeet1,
     _dc_m_exciter_esst1a,

@@ -29,6 +29,7 @@ FAMILY_MODULES: tuple[str, ...] = (
     "hvdc.dc_node",
     "hvdc.dc_branch",
     "hvdc.lcc",
+    "hvdc.pod",
     # -- exciters
     "exciter.sexs",
     "exciter.ieeet1",

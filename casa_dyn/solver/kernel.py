@@ -21,8 +21,8 @@ Compile time: Numba re-optimizes every callee linked into a compiled entry point
 kernels are called through function pointers (``fns``: tuples from
 ``casa_dyn.models.functions.function_tables``) and Python enters through one function, ``run``.
 Constant arguments are written ``bool(False)``, ``int(2)`` (also when first assigned to a
-variable, which SSA keeps literal): Numba types a bare constant as a
-literal and would compile (and cache) a second copy of the callee for it.
+variable, which SSA keeps literal): Numba types a bare constant as a literal and would compile
+(and cache) a second copy of the callee for it.
 """
 from __future__ import annotations
 
@@ -39,6 +39,10 @@ from casa_dyn.models.base import scatter
 #: step; 0.2 → ~4.1 and 0.43; 0.1 → ~3.4 and 0.72, with the linear predictor)
 SLOW_CONTRACTION = 0.2
 
+#: functions called only from compiled code: no CPython or C-callable wrapper (the wrappers
+#: unbox the tuples of arrays and function values and were most of the compile time)
+_inner = njit(no_cpython_wrapper=True, no_cfunc_wrapper=True)
+
 # options vector (float64) indices
 O_TOL, O_MAXIT, O_RCOND, O_HMIN, O_LOS_RAD, O_DT_OUT = range(6)
 # counters (int64) indices
@@ -50,7 +54,7 @@ T_CFACT, T_NEXT_OUT = range(2)
 OK, FAILED, LOSS_OF_SYNC, OUT_FULL = 0, 1, 2, 3
 
 
-@njit
+@_inner
 def eval_system(t, z, net, F, fns, rg, jd, want_jac):
     """Right-hand sides of all rows into ``rg`` (and, if asked, Jacobian values into ``jd``)."""
     yptr, yind, yg, yb, npos = net
@@ -84,7 +88,7 @@ def eval_system(t, z, net, F, fns, rg, jd, want_jac):
             scatter(f, rg, jd, want_jac)
 
 
-@njit
+@_inner
 def update_discrete(t, z, F, fns):
     """Limiter flags and timers of every family between steps; how many changed."""
     dcf = fns[1]
@@ -96,7 +100,7 @@ def update_discrete(t, z, F, fns):
     return n
 
 
-@njit
+@_inner
 def newton(t, h, mode, z, zold, rold, net, F, fns, lin, work, opt, cnt, ts):
     """Solve one step (mode 0 trapezoid, 1 backward Euler, 2 algebraic re-solve); True if
     converged.  On return ``work[0]`` (rg) holds the right-hand sides at the final ``z``."""
@@ -158,7 +162,7 @@ def newton(t, h, mode, z, zold, rold, net, F, fns, lin, work, opt, cnt, ts):
     return False
 
 
-@njit
+@_inner
 def record(t, z, sel, out_t, out_z, cnt):
     k = cnt[C_NOUT]
     if k >= out_t.size:
@@ -170,7 +174,7 @@ def record(t, z, sel, out_t, out_z, cnt):
     return True
 
 
-@njit
+@_inner
 def max_angle_sep(z, sync):
     """Largest rotor-angle deviation from the centre of inertia (rad) over online machines."""
     idx, w = sync
@@ -191,7 +195,7 @@ def max_angle_sep(z, sync):
     return worst
 
 
-@njit
+@_inner
 def integrate(t0, t1, h_nom, z, rold, zold, net, F, fns, lin, work, opt, cnt, ts, sel, out_t, out_z, sync):
     """Advance from ``t0`` to exactly ``t1``.  Returns (code, t reached)."""
     t = t0
@@ -260,7 +264,7 @@ def integrate(t0, t1, h_nom, z, rold, zold, net, F, fns, lin, work, opt, cnt, ts
     return OK, t
 
 
-@njit
+@_inner
 def resolve_algebraic(t, z, rold, zold, net, F, fns, lin, work, opt, cnt, ts):
     """At an event instant: keep the states, re-solve the algebraic variables (c = 0)."""
     zold[:] = z

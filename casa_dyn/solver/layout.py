@@ -94,8 +94,9 @@ class Alloc:
     """Variable allocation for families that lay out their own units (``ModelSpec.build``).
 
     ``var(name, diff, value)`` creates a variable (its row is its own equation) and returns its
-    index; ``shared[key]`` maps names such as ``"dc_node/3/v"`` to indices so that later
-    families (in registry order) can read a variable and add into its row; ``bus(bus_id)``
+    index; ``shared[key]`` maps names such as ``"dc_node/3/v"`` (or ``"gen/5/omega"``, every
+    modelled machine's speed) to indices so that later families (in registry order) can read a
+    variable and add into its row; ``bus(bus_id)``
     gives the (vr, vi) indices of an AC bus.
     """
 
@@ -203,6 +204,10 @@ def build_system(case: Case, pf, wb_override: float | None = None) -> System:
         raise CaseError(problems)
     # ---- families that lay out their own units (HVDC ...), in registry order
     alloc = Alloc(case, n, names, diff_rows)
+    # machine speeds, for controllers that lay out their own units (HVDC damping control)
+    for g, u in unit_of_gen.items():
+        if "omega" in units[u]:
+            alloc.shared[f"gen/{gen['id'][g]}/omega"] = units[u]["omega"]
     for s in specs:
         if s.build is not None:
             families.append(s.build(case, pf, alloc))
