@@ -9,7 +9,8 @@ Prints
 * wall time of 10 s of the CIGRE case at 5 ms steps: flat, current-order step, inverter AC
   fault (100 ms), DC line fault (best of N, JIT compiled), with steps / Newton iterations /
   factorizations and the time per step;
-* the step-response and recovery numbers quoted in docs/hvdc.md;
+* the step-response and recovery numbers quoted in docs/hvdc.md (the current step also at
+  1 ms steps and as predicted by the linearized closed loop);
 * the first-run time of a fresh process with an empty JIT cache.
 
     python benchmarks/bench_hvdc.py
@@ -149,22 +150,41 @@ def cigre_runs(case, repeat=3):
     return out
 
 
-def numbers(res):
-    r = res["current order -10 %"]
-    t, i = r.t_s, r.channel("conv/1/id_ka")
-    m = t >= 1.0
+def _step_metrics(t, i, t0):
+    """10-90 % rise (ms), overshoot (%) and 2 % settling time (ms) of the 2.0 -> 1.8 kA step."""
+    m = t >= t0
     frac = (i[m] - 2.0) / (1.8 - 2.0)
     t10, t90 = t[m][np.argmax(frac >= 0.1)], t[m][np.argmax(frac >= 0.9)]
-    bad = np.flatnonzero(np.abs(i[m] - 1.8) > 0.02 * 0.2)
-    print("\ncurrent-order step 2.0 -> 1.8 kA: rise 10-90 % "
-          f"{1e3 * (t90 - t10):.1f} ms, overshoot {100 * (frac.max() - 1):.1f} %, "
-          f"settling (2 %) {1e3 * (t[m][bad[-1]] - 1.0):.0f} ms")
+    bad = np.flatnonzero(np.abs(frac - 1.0) > 0.02)
+    return 1e3 * (t90 - t10), 100 * (frac.max() - 1), 1e3 * (t[m][bad[-1]] - t0)
+
+
+def numbers(case, res):
+    r = res["current order -10 %"]
+    fine = simulate(case, [PowerOrderChange(1, 1.0, i_ka=1.8)], SimOptions(t_end_s=1.6, dt_s=0.001))
+    for label, rr in (("5 ms steps", r), ("1 ms steps", fine)):
+        rise, over, settle = _step_metrics(rr.t_s, rr.channel("conv/1/id_ka"), 1.0)
+        print(f"\ncurrent-order step 2.0 -> 1.8 kA ({label}): rise 10-90 % {rise:.1f} ms, "
+              f"overshoot {over:.1f} %, settling (2 %) {settle:.0f} ms", end="")
+    # the small-signal prediction (tests/test_hvdc_smallsignal.py; docs/hvdc.md)
+    from test_hvdc_smallsignal import _closed_loop, _step
+
+    a, b, c, d = _closed_loop(case)
+    t, y = _step(a, b, c, d, t_end_s=0.6)
+    rise, over, settle = _step_metrics(t + 1.0, 2.0 - 0.2 * y / y[-1], 1.0)
+    ev = np.linalg.eigvals(a)
+    ev = ev[ev.imag > 1.0]
+    print(f"\nlinearized closed loop: rise {rise:.1f} ms, overshoot {over:.1f} %, settling {settle:.0f} ms;"
+          " oscillatory poles " + ", ".join(f"{e.real:.1f} +- j{e.imag:.1f} (zeta {-e.real / abs(e):.2f})"
+                                           for e in sorted(ev, key=lambda e: e.imag)))
     for name, t_clear in (("inverter AC fault 100 ms", 1.1), ("DC line fault (mid-point)", 1.0)):
         r = res[name]
         p = -r.channel("conv/2/p_ac_mw")
         k = np.flatnonzero((r.t_s > t_clear) & (p >= 0.9 * p[0]))
+        blk = r.t_s[r.channel("conv/1/blocked") > 0.5]
         print(f"{name}: inverter power back to 90 % of {p[0]:.0f} MW "
-              f"{1e3 * (r.t_s[k[0]] - t_clear):.0f} ms after {'clearing' if 'AC' in name else 'the fault'}")
+              f"{1e3 * (r.t_s[k[0]] - t_clear):.0f} ms after {'clearing' if 'AC' in name else 'the fault'}"
+              + (f"; rectifier angle forced {blk[0]:.3f}-{blk[-1]:.3f} s" if len(blk) else ""))
 
 
 def cold_start():
@@ -188,11 +208,12 @@ def main():
     from hvdc_cases import three_terminal
     from test_hvdc_dynamics import with_machines
 
-    print(f"casa_dyn HVDC benchmark — {machine_info()}")
+    print(f"casa_dyn HVDC benchmark — {machine_info()}; load average "
+          + " / ".join(f"{x:.2f}" for x in os.getloadavg()))
     cigre = read_case(str(ROOT / "cases" / "cigre_hvdc.h5"))
     family_costs("CIGRE benchmark (2 converters)", cigre)
     family_costs("three-terminal bipole (6 converters)", with_machines(three_terminal()))
-    numbers(cigre_runs(cigre))
+    numbers(cigre, cigre_runs(cigre))
     cold_start()
 
 

@@ -292,7 +292,9 @@ def test_current_order_step(cigre):
     rise = t[m][np.argmax(frac >= 0.9)] - t[m][np.argmax(frac >= 0.1)]
     overshoot = frac.max() - 1.0
     assert i[-1] == pytest.approx(1.8, abs=2e-4)   # the order, 0.01 % of rated
-    # model numbers (docs/hvdc.md): 10-90 % rise 15 ms, overshoot 51 % at 5 ms steps
+    # model numbers (docs/hvdc.md): 10-90 % rise 15 ms, overshoot 51 % at 5 ms steps; the
+    # linearized closed loop predicts 19 ms and 55 % (test_hvdc_smallsignal.py checks the
+    # 1 ms run against it and the loop's poles against a hand model of the benchmark)
     assert 0.005 <= rise <= 0.03 and 0.3 <= overshoot <= 0.7
     # new steady state obeys the QSS equations (REFERENCE.md 2.1) at the final AC voltages:
     # inverter at gamma 15 deg, rectifier alpha from Vdr = Vdi + R Id
@@ -361,8 +363,14 @@ def test_inverter_ac_fault_commutation_failure_vdcol_and_recovery(cigre):
     assert r.channel("conv/2/cf")[during].max() == 1.0           # commutation failure
     assert r.channel("conv/1/vdcol")[during].max() == 1.0        # VDCOL limits the order
     assert np.abs(r.channel("conv/2/p_ac_mw")[during]).max() < 50.0
+    # the commutation failure's current surge (3.1 kA) pulls the weak rectifier AC bus (SCR
+    # 2.5) below v_block_pu 0.6: the rectifier blocks during the fault and restarts after
+    # t_block_s 0.1 s with the current ramp (i_restart_pu 0.1 at 5 pu/s) -- which is what
+    # sets the recovery time (docs/hvdc.md)
+    blk = t[r.channel("conv/1/blocked") > 0.5]
+    assert len(blk) and 0.5 < blk[0] < 0.6 and blk[-1] - blk[0] >= 0.1 - DT - 1e-9
     rec = _recovery(r, 0.6, -990.0)
-    assert rec < 0.5   # model number (docs/hvdc.md): 0.36 s to 90 % power
+    assert rec < 0.5   # model number (docs/hvdc.md): 0.365 s to 90 % power after clearing
     for name in ("conv/1/id_ka", "conv/2/vd_kv", "conv/2/p_ac_mw"):
         x = r.channel(name)
         assert x[-1] == pytest.approx(x[0], rel=2e-3)
@@ -399,6 +407,19 @@ def test_pole_block_on_a_bipole(bip):
     i12 = r.channel("conv/12/id_ka")
     assert np.abs(i12 - 1.3).max() < 0.065 and r.channel("conv/12/mode")[-1] == 1
     assert r.channel("conv/11/blocked")[-1] == 1.0
+    # why the remaining pole carries 57 % rather than 50 % (docs/hvdc.md): the filters of both
+    # poles stay in, so the inverter AC bus rises and the constant-gamma inverter's DC
+    # voltage with it -- the QSS equation Vdi = Vd0 cos(gamma) - n 3/pi Xc Id (REFERENCE.md
+    # 2.1) at the final AC voltage and gamma gives its voltage to 1e-3 kV
+    case, pf = bip
+    f = build_system(case, pf).family("lcc")
+    u = int(np.flatnonzero(case["lcc_converter"]["id"] == 22)[0])
+    bus = int(case["lcc_converter"]["bus"][u])
+    eac = at(r, f"bus/{bus}/vm_pu", 1.0) * f.p[u, C.EBAS] * f.p[u, C.RATIO] / f.p[u, C.TAP]
+    gamma = math.radians(at(r, "conv/22/gamma_deg", 1.0))
+    vdi = Q.vd_kv(Q.vd0_kv(eac, 2), gamma, at(r, "conv/22/id_ka", 1.0), 2, f.p[u, C.XC], 0.0, -1)[0]
+    assert at(r, f"bus/{bus}/vm_pu", 1.0) > 1.1
+    assert at(r, "conv/22/vd_kv", 1.0) == pytest.approx(vdi, abs=1e-3)
 
 
 def test_pole_deblock_restarts(bip):

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import math
 
+from casa_dyn.case import schema as S
 from casa_dyn.case.case import Case
 from casa_dyn.network.dc import qss as Q
 
@@ -127,9 +128,18 @@ def build() -> Case:
             "tap_pu": [1.0, 1.0], "i_margin_pu": [0.1, 0.1]},
     }
     for name, rows in DYNAMIC.items():
-        tables[name] = {k: [r[k] for r in rows] for k in rows[0]}
+        tables[name] = _columns(name, rows)
     return Case.from_tables(NAME, tables, base_mva=BASE_MVA, freq_hz=FREQ_HZ, source=SOURCE,
                             citation=CITATION)
+
+
+def _columns(table: str, rows: list[dict]) -> dict:
+    """Rows (dicts) to columns; a setting given for some rows only takes the schema default
+    in the others (an earlier version kept only the first row's keys and so silently dropped
+    the inverter's gamma PI)."""
+    spec = S.get(table)
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    return {k: [r.get(k, spec.column(k).default) for r in rows] for k in keys}
 
 
 # ------------------------------------------------------------------------ dynamic data
@@ -138,9 +148,11 @@ def build() -> Case:
 # Controls: current PI of the PSCAD benchmark (Kp 1.0989, Ti 10.92 ms) and its gamma PI
 # (Kp 0.7506, Ti 54.4 ms), recalled values tagged [L] in REFERENCE.md 2.4; DC-voltage
 # transducer (VDCOL input) 20 ms, the upper end of REFERENCE.md 2.4's 1-20 ms: with 2 ms the
-# VDCOL and the current-margin hand-over settle into a limit cycle after a commutation
-# failure (docs/hvdc.md); other settings are the lcc_control defaults (REFERENCE.md 2.3/2.4
-# typical values).
+# VDCOL and the current-margin hand-over settle into a sustained 24 Hz oscillation after the
+# 100 ms inverter fault at 1 ms steps (at 5 ms steps the backward-Euler half steps after
+# each controller switch damp it, so the result would depend on the step; table in
+# docs/hvdc.md); other settings are the lcc_control defaults (REFERENCE.md 2.3/2.4 typical
+# values).
 DYNAMIC = {
     "gencls": [{"id": g, "gen": g, "h_s": 50.0, "d_pu": 0.0, "xdp_pu": 1e-3, "ra_pu": 0.0}
                for g in (1, 4)],
