@@ -10,6 +10,16 @@ change here.  Columns with no DYR position come from the RAW generator record: `
 the CONs is a fact of the PSS/E Model Library (``ICON_COUNT``; IEEEG1's two ICONs, the
 cross-compound JBUS and M, have no casa_dyn column).
 
+Exciter saturation given by one point only: PSS/E's curve ``Efd SE(Efd) = B (Efd - A)^2``
+needs two points (E1, SE(E1)), (E2, SE(E2)) with E > 0.  A point at E = 0 carries no data
+(every curve with A >= 0 passes through it), so with it the curve is undetermined; the record
+is converted without saturation (SE(E1) = SE(E2) = 0) and a note says so.  ANDES reads such
+data (its EXDC2 defaults E1 = SE(E1) = 0, E2 = SE(E2) = 1) as "saturation is disabled";
+fitting a curve through (0, 0) instead (A = 0, SE = B Efd) makes ANDES's Kundur EXDC2 data
+start with VR 5.3-6.1 pu, above VRMAX 5.2 pu, so that data set cannot mean it.
+
+ANDES's timed-event records (``Line 'Toggle' ...``, see ``dyr.py``) are skipped and reported.
+
 Two-terminal DC line models ``CDC4T`` (22 CONs) and ``CDC6T`` (32) map onto the
 ``lcc_control`` rows of the line's rectifier and inverter (CON meanings: REFERENCE.md 3.3,
 from PowerWorld's CDC4T/CDC6 help and STEPS ``CDC4T.cpp``/``CDC6T.cpp``):
@@ -70,7 +80,12 @@ def convert_dyn(ctx, t, records) -> None:
     schemas = S.tables()
     owners: dict[tuple[str, int], tuple[int, str]] = {}  # (family, gen) -> (line, model)
     n_zx = 0
+    n_sat = []
     for rec in records:
+        if rec.andes_event:
+            ctx.report.skip("ANDES timed-event records (e.g. Line 'Toggle'; not PSS/E data: a "
+                            "casa_dyn run takes its events from the scenario)", 1, 1)
+            continue
         if rec.model in DC_MODELS:
             _dc_model(ctx, t, rec)
             continue
@@ -83,12 +98,29 @@ def convert_dyn(ctx, t, records) -> None:
             continue
         z = ctx.zsorce[row["gen"]]
         n_zx += int("xdpp_pu" in row and abs(z.imag - row["xdpp_pu"]) > 1e-6)
+        if _one_point_saturation(row):
+            row["se1"] = row["se2"] = 0.0
+            n_sat.append(f"{rec.model} at bus {rec.target} (line {rec.line})")
         t.add(table.name, id=t.n(table.name) + 1, **row)
         ctx.model_lines.setdefault(table.name, []).append(
             f"{ctx.report.dyr_path}:{rec.line}, {rec.model} at bus {rec.target}")
     if n_zx:
         ctx.report.note(f"{n_zx} machine(s) whose ZSORCE X differs from X''d of their GENROU or "
                         "GENSAL record (PSS/E expects them equal); casa_dyn uses X''d")
+    if n_sat:
+        ctx.report.note(f"{len(n_sat)} exciter(s) with a saturation point at E = 0, which leaves "
+                        "one point and no defined curve: converted without saturation "
+                        f"(SE(E1) = SE(E2) = 0): {', '.join(n_sat[:5])}"
+                        + (", ..." if len(n_sat) > 5 else ""))
+
+
+def _one_point_saturation(row: dict) -> bool:
+    """True when an exciter row's saturation data have a point at E = 0 and some saturation
+    (see the module docstring)."""
+    if not {"e1_pu", "se1", "e2_pu", "se2"} <= row.keys():
+        return False
+    at_zero = row["e1_pu"] == 0.0 or row["e2_pu"] == 0.0
+    return at_zero and (row["se1"] != 0.0 or row["se2"] != 0.0)
 
 
 def _unit_row(ctx, rec, table: S.Table, owners) -> dict | None:

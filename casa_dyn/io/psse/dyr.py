@@ -7,6 +7,11 @@ of that line is a comment.  Two-terminal DC line models name the line instead of
 (``'NAME' 'CDC4T' CON(1..22) /``).  (PSS/E Program Operation Manual, "Dynamics Data File";
 the same record form is read by ANDES' ``andes/io/psse-dyr.yaml`` and by STEPS.)
 
+ANDES writes its own timed events into DYR files it ships (``Line 'Toggle' Line_1 1.0 /``: an
+element type, then ``'Toggle'``, ``'Alter'`` or ``'Fault'``); they are not PSS/E data.  They are
+read as records with ``andes_event`` set, so the conversion can skip and report them (the events
+of a casa_dyn run come from its scenario).
+
 This module only splits the file into records; what the fields mean is decided per model by
 ``casa_dyn.io.psse.convert_dyn`` from the model tables' ``dyr`` positions.
 """
@@ -23,6 +28,7 @@ class DyrRecord:
     target: int | str          # bus number, or the quoted name of a DC line
     model: str                 # model name, upper case
     fields: tuple[Field, ...]  # the fields after the model name (ID, ICONs, CONs)
+    andes_event: bool = False  # ANDES's timed-event record, not PSS/E data (module docstring)
 
     @property
     def where(self) -> str:
@@ -51,8 +57,15 @@ def read_dyr(path: str) -> list[DyrRecord]:
     return records
 
 
+#: ANDES's timed-event models (its TimedEvent group) as they appear in its DYR files
+ANDES_EVENTS = ("TOGGLE", "ALTER", "FAULT")
+
+
 def _record(path: str, line: int, fields: list[Field]) -> DyrRecord:
     first = fields[0]
+    if _is_andes_event(fields):
+        return DyrRecord(line, first.text.strip(), fields[1].text.strip().upper(),
+                         tuple(fields[2:]), andes_event=True)
     if first.quoted:
         target: int | str = first.text.strip()
     else:
@@ -73,6 +86,13 @@ def _record(path: str, line: int, fields: list[Field]) -> DyrRecord:
         raise PsseFormatError(path, fields[1].line, "DYR record",
                               f"field 2: expected the model name in quotes, found the number {name}")
     return DyrRecord(line, target, name.upper(), tuple(fields[2:]))
+
+
+def _is_andes_event(fields: list[Field]) -> bool:
+    first = fields[0]
+    return (len(fields) >= 2 and not first.quoted and bool(first.text)
+            and first.text.strip().isidentifier() and fields[1].quoted
+            and fields[1].text.strip().upper() in ANDES_EVENTS)
 
 
 def _is_number(f: Field) -> bool:
