@@ -43,6 +43,12 @@ def cache_dir() -> str:
 numba.config.CACHE_DIR = cache_dir()
 
 
+def kernels_cached() -> bool:
+    """True once the time loop's entry point has been compiled into the disk cache for the
+    present sources (a first run, or the first after an upgrade, compiles for a minute or two)."""
+    return any(pathlib.Path(numba.config.CACHE_DIR).glob("*/kernel.run-*.nbi"))
+
+
 def njit(*args, **kwargs):
     """``numba.njit`` with the project defaults; usable bare or with keyword overrides."""
     opts = {**DEFAULTS, **kwargs}

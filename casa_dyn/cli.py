@@ -25,6 +25,15 @@ class _Group(click.Group):
             raise click.ClickException(str(e)) from e
 
 
+def _note_compile() -> None:
+    """Say on stderr why a first run is slow (the answer to 'is it hanging?')."""
+    from casa_dyn._jit import kernels_cached
+
+    if not kernels_cached():
+        click.echo("first run with these sources: compiling the simulation kernels "
+                   "(1-3 minutes, once; later runs load them from the cache)", err=True)
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="casa-dyn")
 def cli():
@@ -98,6 +107,7 @@ def run(case, scenario, fault, trip_branch, trip_gen, t_end_s, dt_s, decimation,
 
     c = read_case(case)
     sc = read_scenario(scenario) if scenario else None
+    _note_compile()
     extra = ([parse_fault(x) for x in fault] + [parse_trip_branch(x) for x in trip_branch]
              + [parse_trip_gen(x) for x in trip_gen])
     res = run_scenario(c, sc, extra, t_end_s=t_end_s, dt_s=dt_s, decimation=decimation,
@@ -185,6 +195,7 @@ def batch(study, out_dir, workers, scheduler, shard, no_progress):
     n = workers or cpus
     opts = BatchOptions(workers=n, scheduler=scheduler, shard=parse_shard(shard) if shard else None,
                         progress=not no_progress)
+    _note_compile()
     report = run_batch(study, out_dir, opts)
     click.echo(report.line())
     if report.infra_errors:
@@ -239,7 +250,9 @@ def cct(case, fault_bus, trip_branch, tol_ms, t_on_s, max_clearing_ms, t_end_s, 
     from casa_dyn.io import read_case
     from casa_dyn.study.commands import cct_for_case
 
-    r = cct_for_case(read_case(case), fault_bus, trip_branch, tol_s=tol_ms / 1000.0, t_on_s=t_on_s,
+    c = read_case(case)
+    _note_compile()
+    r = cct_for_case(c, fault_bus, trip_branch, tol_s=tol_ms / 1000.0, t_on_s=t_on_s,
                      max_clearing_s=max_clearing_ms / 1000.0, t_end_s=t_end_s, dt_s=dt_s, dynamics=dynamics)
     if as_json:
         click.echo(json.dumps(r.to_dict()))

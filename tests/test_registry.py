@@ -36,3 +36,15 @@ def test_same_values_are_reused():
     a = function_tables()
     b = function_tables()
     assert all(x is y for x, y in zip(a[0], b[0])) and all(x is y for x, y in zip(a[1], b[1]))
+
+
+def test_kernels_cached_looks_for_the_time_loop_entry(tmp_path, monkeypatch):
+    import numba
+
+    from casa_dyn._jit import kernels_cached
+
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path))
+    assert not kernels_cached()
+    (tmp_path / "solver_0123").mkdir()
+    (tmp_path / "solver_0123" / "kernel.run-283.py311.nbi").write_bytes(b"")
+    assert kernels_cached()
