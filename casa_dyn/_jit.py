@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pathlib
+import warnings
 
 import numba
 
@@ -41,6 +42,11 @@ def cache_dir() -> str:
 
 
 numba.config.CACHE_DIR = cache_dir()
+
+# the time loop calls the models through first-class function values on purpose
+# (casa_dyn.models.functions); Numba flags the feature as experimental on every use
+warnings.filterwarnings("ignore", message="First-class function type feature is experimental",
+                        category=numba.NumbaExperimentalFeatureWarning)
 
 
 def kernels_cached() -> bool:
