@@ -235,6 +235,30 @@ def test_batch_command_prints_one_line(folder, first, tmp_path):
     assert r.stdout.count("\n") == 1 and "skipped 8 finished" in r.stdout
 
 
+def test_warm_up_sees_every_case_once(folder, tmp_path):
+    """The executor is warmed with each case that has work to do, once, before any job runs
+    (a process compiles only the model families its case uses).  A recording executor
+    stands in for the pool: it runs nothing, so every row stays ``not_run``."""
+    from casa_dyn.study.executors import InProcess
+
+    calls = []
+
+    class Recorder(InProcess):
+        def warm(self, cases):
+            calls.append(("warm", [c.content_hash() for c in cases]))
+
+        def run(self, jobs, on_done):
+            calls.append(("run", len(list(jobs))))
+
+    path = str(folder / "study.toml")
+    _, cases, items = load(path)
+    run_batch(path, str(tmp_path / "o"), BatchOptions(progress=False), stream=None, executor=Recorder())
+    labels = list(dict.fromkeys(it.case for it in items))
+    assert sorted(labels) == ["cp", "overload", "w9"]  # three cases, three different contents
+    assert calls == [("warm", [cases[label].content_hash() for label in labels]), ("run", len(items))]
+    assert len(set(calls[0][1])) == 3
+
+
 def test_progress_bar_count_rate_eta():
     now = [0.0]
     buf = io.StringIO()

@@ -16,11 +16,11 @@ from click.testing import CliRunner
 from casa_dyn.cli import cli
 from casa_dyn.io import read_case
 from casa_dyn.io.h5results import write_results
-from casa_dyn.solver.events import BranchTrip, BusFault
+from casa_dyn.solver.events import BranchTrip, BusFault, GenTrip
 from casa_dyn.solver.options import SimOptions
 from casa_dyn.solver.results import Results
 from casa_dyn.solver.simulate import simulate
-from casa_dyn.study.metrics import METRIC_NAMES, coi_weights_from_case, compute_metrics, evaluate, rocof
+from casa_dyn.study.metrics import METRIC_NAMES, after_event, coi_weights_from_case, compute_metrics, evaluate, rocof
 from casa_dyn.study.scenarios import canonical_event
 from casa_dyn.study.spec import Criterion, MetricOptions
 
@@ -65,6 +65,41 @@ def test_a_tripped_unit_leaves_the_angle_metrics():
     m = compute_metrics(res, events=[{"type": "GenTrip", "gen": 3, "t_s": 1.0}])
     assert m["angle_sep_max_deg"] == 0.0 and m["angle_coi_max_deg"] == 0.0
     assert compute_metrics(res, events=[])["angle_sep_max_deg"] == 150.0
+
+
+def test_generator_trip_on_wscc9_leaves_the_coi():
+    """Trip unit 3 (85 MW) of WSCC 9 (GENCLS, D = 0, no governors) at 1 s.  Its states freeze,
+    so its angle stays put while the other two slow down together: kept in the COI it would
+    look like a loss of synchronism, and its speed would hold the COI frequency up."""
+    case = read_case(WSCC)
+    w = coi_weights_from_case(case)
+    ev = [GenTrip(3, 1.0)]
+    res = simulate(case, ev, SimOptions(t_end_s=4.0))
+    assert res.status == "completed"  # the engine's own check leaves the tripped unit out too
+    m = compute_metrics(res, coi_weights=w, events=[canonical_event(e) for e in ev])
+    t, ch = res.t_s, res.channel
+    on = ~after_event(t, 1.0)  # unit 3 in service (up to the t- sample of the trip)
+    d = np.column_stack([ch(f"gen/{g}/delta_deg") for g in (1, 2, 3)])
+    sep = np.where(on, d.max(axis=1) - d.min(axis=1), np.abs(d[:, 0] - d[:, 1]))
+    assert m["angle_sep_max_deg"] == pytest.approx(sep.max(), abs=1e-9)  # same samples, by hand
+    assert m["loss_of_sync"] == 0 and m["angle_coi_max_deg"] < 30.0
+    kept_in = compute_metrics(res, coi_weights=w, events=[])  # as if unit 3 were still running
+    assert kept_in["loss_of_sync"] == 1 and kept_in["angle_sep_max_deg"] > 360.0
+
+    # COI frequency of units 1 and 2 from the aggregated swing equation (PSS/E torque form of
+    # GENCLS, Kundur 1994 sec. 13.3): 2 sum(H S) d(w_coi)/dt = sum(Pm / w - Pe) over the units
+    # in service, integrated by the trapezoidal rule over the recorded samples (the engine's
+    # own rule, so only its Newton tolerance separates the two: 1e-5 Hz).
+    hs = w[1] + w[2]  # 2364 + 640 MW s (A&F data, REFERENCE.md 4.3)
+    post = after_event(t, 1.0)
+    dp = sum(ch(f"gen/{g}/pm_mw") / ch(f"gen/{g}/speed_pu") - ch(f"gen/{g}/pe_mw") for g in (1, 2))[post]
+    f_end = 60.0 + 60.0 / (2 * hs) * np.sum(0.5 * (dp[1:] + dp[:-1]) * np.diff(t[post]))
+    assert m["freq_nadir_hz"] == pytest.approx(f_end, abs=1e-5) and m["t_freq_nadir_s"] == 4.0
+    # the engine's channel keeps the frozen unit (9 % of the inertia): 0.2 Hz too high
+    assert ch("system/coi_freq_hz").min() - f_end > 0.2
+    # initial RoCoF of an 85 MW loss: -dP f0 / (2 sum(H S)) = -0.849 Hz/s; the loads are
+    # constant impedance, so the deficit is a little smaller (82.6 MW at t+): within 5 %
+    assert m["rocof_max_hz_s"] == pytest.approx(-85.0 * 60.0 / (2 * hs), rel=0.05)
 
 
 def test_frequency_nadir_zenith_and_windowed_rocof():
@@ -114,13 +149,33 @@ def test_hvdc_recovery_and_commutation_failures_on_converter_channels():
     cf[(t >= 1.0) & (t < 1.05)] = 1.0
     cf[(t >= 1.2) & (t < 1.22)] = 1.0
     ev = [{"type": "BusFault", "bus": 1, "t_on_s": 1.0, "t_off_s": 1.1}]
-    m = compute_metrics(_res(t, {"conv/1/p_ac_mw": p, "conv/1/cf_flag": cf, "conv/2/p_ac_mw": -p,
-                                 "conv/2/cf_flag": 0 * t}), events=ev)
+    m = compute_metrics(_res(t, {"conv/1/p_ac_mw": p, "conv/1/cf": cf, "conv/2/p_ac_mw": -p,
+                                 "conv/2/cf": 0 * t}), events=ev)
     assert m["hvdc_recovery_s"] == pytest.approx(0.45, abs=1e-9)  # 900 MW at 1.1 + 900/2000 s
     assert m["cf_count"] == 2
     none = compute_metrics(_res(t, {"bus/1/vm_pu": 0 * t + 1}))
     assert none["hvdc_recovery_s"] is None and none["cf_count"] is None and none["freq_nadir_hz"] is None
     assert set(none) == set(METRIC_NAMES)
+
+
+def test_hvdc_metrics_read_the_engines_converter_channels():
+    """CIGRE HVDC benchmark, bolted fault at the inverter AC bus (3) for 100 ms: the metrics
+    must find the converter channels the engine writes (``conv/<id>/p_ac_mw``, ``conv/<id>/cf``;
+    they once looked for ``cf_flag`` and were always None).  References: the flag's own
+    0 -> 1 rises counted here; the recovery bound is the model's documented 0.365 s to 90 %
+    power after clearing (docs/hvdc.md), checked to < 0.5 s as in tests/test_hvdc_dynamics.py."""
+    case = read_case(str(pathlib.Path(WSCC).parent / "cigre_hvdc.h5"))
+    ev = [BusFault(3, 0.5, 0.6)]
+    res = simulate(case, ev, SimOptions(t_end_s=1.5, dt_s=0.005))
+    assert res.status == "completed", res.message
+    m = compute_metrics(res, coi_weights=coi_weights_from_case(case), events=[canonical_event(e) for e in ev])
+    rises = 0
+    for name in res.names:
+        if name.startswith("conv/") and name.endswith("/cf"):
+            f = res.channel(name) > 0.5
+            rises += int((f[1:] & ~f[:-1]).sum())
+    assert rises >= 1 and m["cf_count"] == rises
+    assert m["hvdc_recovery_s"] is not None and 0.0 < m["hvdc_recovery_s"] < 0.5
 
 
 def test_pass_fail_criteria():

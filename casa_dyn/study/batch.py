@@ -3,8 +3,9 @@
 1. Read the study and its cases; expand and check every scenario (nothing runs on an error).
 2. Keep this shard's slice; remove attempt folders left by killed runs; skip every scenario
    whose result file already holds its id (and the same metric options).
-3. Warm the JIT cache in one worker (it writes numba's disk cache if it has to compile),
-   then fan the rest out, so that workers never compile at the same time.
+3. Warm the JIT cache in one worker with a short run of every case of the study (a process
+   compiles only the model families its case uses; this worker writes numba's disk cache if
+   it has to compile), then fan the rest out, so that workers never compile at the same time.
 4. Build the summary from the result files (the single source of truth), in scenario order,
    with the pass/fail criteria evaluated now; write it atomically (HDF5 and CSV).
 
@@ -105,7 +106,7 @@ def run_batch(study_path: str, out_dir: str, opts: BatchOptions = BatchOptions()
     if todo:
         with (nullcontext(executor) if executor is not None else make_executor(opts.workers, opts.scheduler)) as ex:
             report.executor = f"{ex.name}, {ex.n_workers} worker{'s' if ex.n_workers != 1 else ''}"
-            ex.warm(cases[todo[0].case])
+            ex.warm([cases[label] for label in dict.fromkeys(it.case for it in todo)])  # each case once
             shared = {label: ex.share(cases[label]) for label in {it.case for it in todo}}
             bar = Progress(len(todo), stream if opts.progress else None,
                            label=f"batch ({report.n_skipped} done before)" if report.n_skipped else "batch")

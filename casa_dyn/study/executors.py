@@ -45,9 +45,9 @@ class InProcess:
     def share(self, obj):
         return obj
 
-    def warm(self, case) -> None:
-        """Compile (or load) the kernels once before fanning out; in process, the first
-        scenario does it."""
+    def warm(self, cases) -> None:
+        """Compile (or load) the kernels every case of ``cases`` uses before fanning out; in
+        process, the first scenario of each case does it."""
 
     def run(self, jobs, on_done) -> None:
         for job in jobs:
@@ -95,16 +95,17 @@ class LocalPool(InProcess):
         return ProcessPoolExecutor(self.n_workers, mp_context=mp.get_context("spawn"),
                                    initializer=_pool_init, initargs=(os.getpid(),))
 
-    def warm(self, case) -> None:
-        """One worker compiles or loads the kernels (and writes numba's disk cache) before the
-        others start, so that workers never compile concurrently."""
-        from casa_dyn.study.tasks import warm_jit
-
+    def warm(self, cases) -> None:
+        """One worker compiles or loads the kernels of every case (and writes numba's disk
+        cache) before the others start, so that workers never compile concurrently; the others
+        then only load from the cache."""
         from concurrent.futures.process import BrokenProcessPool
+
+        from casa_dyn.study.tasks import warm_jit_all
 
         self._pool = self._pool or self._new_pool()
         try:
-            self._pool.submit(warm_jit, case).result()
+            self._pool.submit(warm_jit_all, list(cases)).result()
         except BrokenProcessPool:  # the jobs will meet (and record) whatever killed it
             self._pool = self._new_pool()
 
@@ -156,14 +157,13 @@ class LocalPool(InProcess):
 
 
 # ------------------------------------------------------------------ Dask
-def _dask_worker_setup(case) -> str:
-    """On every Dask worker before the batch: load (or compile) the kernels once."""
+def _dask_worker_setup(cases) -> int:
+    """On a Dask worker before the batch: load (or compile) the kernels of every case."""
     for k, v in THREAD_ENV.items():
         os.environ.setdefault(k, v)
-    from casa_dyn.study.tasks import warm_jit
+    from casa_dyn.study.tasks import warm_jit_all
 
-    warm_jit(case)
-    return "ok"
+    return warm_jit_all(cases)
 
 
 class DaskExecutor(InProcess):
@@ -190,11 +190,26 @@ class DaskExecutor(InProcess):
         self.n_workers = len(self.client.scheduler_info(n_workers=-1)["workers"])
         self.name = f"dask ({address})"
 
-    def warm(self, case) -> None:
-        """One worker first (it may have to compile and write the cache), then every worker
-        loads the kernels before the batch starts."""
-        self.client.submit(_dask_worker_setup, case, pure=False).result()
-        self.client.run(_dask_worker_setup, case)
+    def warm(self, cases) -> None:
+        """One worker first (it may have to compile and write the cache), then every other
+        worker loads the kernels before the batch starts.  These are ordinary tasks, each
+        meant for one worker, not ``Client.run``: that runs in the worker's event loop and
+        would stop its heartbeats for as long as a compile takes (minutes on a busy node).
+        The placement is a preference only, so a worker that dies meanwhile blocks nothing;
+        a worker that joins later loads the kernels in its first scenario."""
+        cases = list(cases)
+        workers = list(self.client.scheduler_info(n_workers=-1)["workers"])
+
+        def on(addrs):
+            return [self.client.submit(_dask_worker_setup, cases, workers=[a], allow_other_workers=True,
+                                       pure=False) for a in addrs]
+
+        first = on(workers[:1])
+        self.client.gather(first, errors="skip")  # a failure here is met (and recorded) by the scenarios
+        rest = on(workers[1:])
+        self.client.gather(rest, errors="skip")
+        for f in first + rest:
+            f.release()
 
     def share(self, obj):
         return self.client.scatter(obj, broadcast=True, hash=False)
@@ -221,11 +236,15 @@ class DaskExecutor(InProcess):
             n += 1
         for fut in ac:
             job = keys.pop(fut.key)
-            if fut.status == "finished":
-                on_done(job, fut.result(), None)
+            # not ``fut.status``: a worker that dies right after finishing the task loses its
+            # result and Dask computes it again, so a future yielded as finished may be
+            # pending again by now; ``result()`` waits for the rerun
+            try:
+                record = fut.result()
+            except Exception as e:  # noqa: BLE001 - e.g. KilledWorker: Dask gave up on it
+                on_done(job, None, f"{type(e).__name__}: {e}")
             else:
-                exc = fut.exception()
-                on_done(job, None, f"{type(exc).__name__}: {exc}")
+                on_done(job, record, None)
             fut.release()
             submit_one()
 

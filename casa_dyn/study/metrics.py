@@ -5,7 +5,10 @@ Definitions (docs/studies.md lists them with units):
 - Rotor angles are referred to the centre of inertia (COI):
   ``delta_coi = sum(w_i delta_i) / sum(w_i)`` with ``w_i = H_i * S_base,i`` (Kundur 1994,
   sec. 13.2 / Anderson & Fouad ch. 2, the inertia-weighted mean angle).  A unit tripped by an
-  event leaves the COI and every angle metric from its trip time on.
+  event (``GenTrip``) leaves the COI, the COI frequency and every angle metric from its trip
+  on (the t+ sample of the trip instant): its states freeze, so its angle drifts away from
+  the system's and its speed stays put; kept in, they would pull the COI (a false loss of
+  synchronism; a nadir too shallow by the unit's share of the inertia).
   ``angle_coi_max_deg`` = max over time and units of ``|delta_i - delta_coi|``.
 - ``angle_sep_max_deg`` = max over time of ``max_i delta_i - min_i delta_i`` (the largest
   separation of any two machines), and the transient stability index
@@ -14,7 +17,11 @@ Definitions (docs/studies.md lists them with units):
   literature; the definition was not checked against the TSAT manual itself).
 - Loss of synchronism: the solver's own verdict (status ``unstable``) or the first recorded
   time any ``|delta_i - delta_coi|`` exceeds ``loss_of_sync_deg``.
-- Frequency: the COI frequency channel ``system/coi_freq_hz``: minimum (nadir) and maximum
+- Frequency: the COI frequency channel ``system/coi_freq_hz`` (the engine weights it by
+  ``H * S_base`` of every unit throughout); after a generator trip it is recomputed from the
+  ``gen/<id>/speed_pu`` channels of the units still in service,
+  ``f_coi = f_0 sum(w_i omega_i) / sum(w_i)``, ``f_0`` = the channel at t = 0 over the weighted
+  mean speed there.  Minimum (nadir) and maximum
   (zenith) and their times; RoCoF is the largest-magnitude change over a sliding window of
   ``rocof_window_s`` (``(f(t + W) - f(t)) / W``, the averaging-window definition of ENTSO-E's
   RoCoF withstand capability documents), signed, Hz/s.
@@ -23,7 +30,7 @@ Definitions (docs/studies.md lists them with units):
   interpolation between samples; 0 if never below; ``inf`` if not back by the end).
   "Clearing" is the last fault removal; without faults, the last event.
 - HVDC, over converter channels ``conv/<id>/p_ac_mw`` (AC active power of converter id, MW)
-  and ``conv/<id>/cf_flag`` (1 during a commutation failure, else 0): the slowest converter's
+  and ``conv/<id>/cf`` (1 during a commutation failure, else 0): the slowest converter's
   time after clearing to get |P| back to >= ``hvdc_recovery_fraction`` of its initial value
   for good, and the number of commutation failures (0 -> 1 transitions, all converters).
   ``None`` when the run has no such channels.
@@ -64,7 +71,7 @@ METRIC_NAMES = tuple(m[0] for m in METRICS)
 INT_METRICS = ("loss_of_sync", "vmin_bus", "cf_count")
 
 HVDC_POWER_PATTERN = "conv/*/p_ac_mw"
-HVDC_CF_PATTERN = "conv/*/cf_flag"
+HVDC_CF_PATTERN = "conv/*/cf"
 COI_FREQ = "system/coi_freq_hz"
 
 
@@ -79,8 +86,9 @@ def compute_metrics(res, opts: MetricOptions = MetricOptions(), coi_weights: dic
     if t.size == 0:
         return out
     t_clear = clearing_time(events)
-    out.update(_angles(res, t, opts, coi_weights or {}, _trip_times(events)))
-    out.update(_frequency(res, t, opts))
+    trips = _trip_times(events)
+    out.update(_angles(res, t, opts, coi_weights or {}, trips))
+    out.update(_frequency(res, t, opts, coi_weights or {}, trips))
     out.update(_voltage(res, t, t_clear))
     out.update(_hvdc(res, t, t_clear, opts))
     return {k: _plain(v) for k, v in out.items()}
@@ -104,22 +112,49 @@ def _channels(res, pattern):
     return idx, [res.names[k] for k in idx]
 
 
-def _angles(res, t, opts, weights, trips) -> dict:
-    idx, names = _channels(res, "gen/*/delta_deg")
+def after_event(t, t_event: float) -> np.ndarray:
+    """Samples from an event on: ``t >= t_event`` except the t- sample of the instant (the
+    first of the two samples the engine records there)."""
+    t = np.asarray(t)
+    after = t >= t_event
+    same = np.flatnonzero(t == t_event)
+    if same.size >= 2:
+        after[same[0]] = False
+    return after
+
+
+def _units(res, t, quantity, weights, trips):
+    """(values, in-service mask, weights) of the ``gen/*/<quantity>`` channels, one column
+    per unit; None without such channels."""
+    idx, names = _channels(res, f"gen/*/{quantity}")
     if not idx:
-        return {}
+        return None
     gens = [int(n.split("/")[1]) for n in names]
-    d = res.data[:, idx].astype(float)
-    alive = np.ones_like(d, dtype=bool)
+    x = res.data[:, idx].astype(float)
+    alive = np.ones_like(x, dtype=bool)
     for j, g in enumerate(gens):
         if g in trips:
-            alive[t >= trips[g], j] = False
-    w = np.array([float(weights.get(g, 1.0)) for g in gens])
+            alive[after_event(t, trips[g]), j] = False
+    return x, alive, np.array([float(weights.get(g, 1.0)) for g in gens])
+
+
+def _coi(x, alive, w):
+    """Weighted mean over the units in service at each sample (NaN where none is)."""
     wa = np.where(alive, w, 0.0)
     wsum = wa.sum(axis=1)
     ok = wsum > 0
-    coi = np.full(t.size, np.nan)
-    coi[ok] = (np.where(alive, d, 0.0) * wa).sum(axis=1)[ok] / wsum[ok]
+    out = np.full(x.shape[0], np.nan)
+    out[ok] = (np.where(alive, x, 0.0) * wa).sum(axis=1)[ok] / wsum[ok]
+    return out
+
+
+def _angles(res, t, opts, weights, trips) -> dict:
+    units = _units(res, t, "delta_deg", weights, trips)
+    if units is None:
+        return {}
+    d, alive, w = units
+    coi = _coi(d, alive, w)
+    ok = np.isfinite(coi)
     dev = np.where(alive, np.abs(d - coi[:, None]), np.nan)
     dmax = np.nanmax(dev, axis=1, initial=-np.inf) if dev.size else np.array([])
     hi = np.where(alive, d, -np.inf).max(axis=1)
@@ -140,10 +175,18 @@ def _angles(res, t, opts, weights, trips) -> dict:
     return out
 
 
-def _frequency(res, t, opts) -> dict:
+def _frequency(res, t, opts, weights, trips) -> dict:
     if COI_FREQ not in res.names:
         return {}
     f = res.data[:, res.names.index(COI_FREQ)].astype(float)
+    units = _units(res, t, "speed_pu", weights, trips) if trips else None
+    if units is not None and not units[1].all():  # a unit left: the COI of those in service
+        speed, alive, w = units
+        coi = _coi(speed, alive, w)
+        keep = np.isfinite(coi)  # (samples with no unit in service have no frequency)
+        if not keep.any():
+            return {}
+        f, t = f[0] / coi[0] * coi[keep], t[keep]
     kn, kx = int(np.argmin(f)), int(np.argmax(f))
     out = {"freq_nadir_hz": f[kn], "t_freq_nadir_s": t[kn], "freq_zenith_hz": f[kx], "t_freq_zenith_s": t[kx]}
     out["rocof_max_hz_s"] = rocof(t, f, opts.rocof_window_s)

@@ -81,8 +81,8 @@ def run_cct(job, case, settings: Settings) -> dict:
 
 
 def warm_jit(case) -> None:
-    """Compile (or load from numba's disk cache) every kernel a run uses, with a 3-step run
-    that applies and clears a fault; errors are left for the real runs to report."""
+    """Compile (or load from numba's disk cache) every kernel a run of ``case`` uses, with a
+    3-step run that applies and clears a fault; errors are left for the real runs to report."""
     from casa_dyn.solver.events import BusFault
     from casa_dyn.solver.options import SimOptions
     from casa_dyn.solver.simulate import simulate
@@ -93,6 +93,18 @@ def warm_jit(case) -> None:
         simulate(case, [BusFault(bus, h, 2 * h)], SimOptions(t_end_s=3 * h))
     except Exception:  # noqa: BLE001
         pass
+
+
+def warm_jit_all(cases) -> int:
+    """``warm_jit`` on each of ``cases`` in turn.  A process compiles only the model families
+    its case uses, so a study with several cases (different models) needs one short run per
+    case before the workers fan out; otherwise workers would meet an uncompiled family in
+    their first scenario of that case and compile it at the same time.  Returns the count."""
+    n = 0
+    for case in cases:
+        warm_jit(case)
+        n += 1
+    return n
 
 
 def _empty(case, events, status, message, wall0, tb=None):
