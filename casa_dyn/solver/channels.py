@@ -109,8 +109,10 @@ def _hvdc(sysm, wanted, slot) -> list:
     return out
 
 
-def compute(raw_z: np.ndarray, chans: list[Channel], coi_weights: np.ndarray) -> np.ndarray:
-    """Channel matrix (n_times, n_channels) from the recorded raw variables."""
+def compute(raw_z: np.ndarray, chans: list[Channel], coi_segments) -> np.ndarray:
+    """Channel matrix (n_times, n_channels) from the recorded raw variables.  ``coi_segments``:
+    ``(first sample, weights)`` pairs in time order, the centre-of-inertia weights in force from
+    that sample on (a tripped or separated machine leaves the COI)."""
     out = np.empty((raw_z.shape[0], len(chans)))
     for j, c in enumerate(chans):
         if c.op == "vm":
@@ -124,6 +126,8 @@ def compute(raw_z: np.ndarray, chans: list[Channel], coi_weights: np.ndarray) ->
         elif c.op == "gamma":
             out[:, j] = 180.0 - (raw_z[:, c.inputs[0]] + raw_z[:, c.inputs[1]]) * c.scale
         elif c.op == "coi":
-            w = coi_weights
-            out[:, j] = c.scale * (raw_z[:, list(c.inputs)] @ w) / w.sum()
+            bounds = [k for k, _ in coi_segments] + [raw_z.shape[0]]
+            for (k0, w), k1 in zip(coi_segments, bounds[1:]):
+                rows = raw_z[k0:k1, list(c.inputs)]
+                out[k0:k1, j] = c.scale * (rows @ w) / w.sum() if w.sum() > 0 else np.nan
     return out

@@ -171,7 +171,7 @@ def check_events(case, events, t_end_s: float) -> None:
 # ------------------------------------------------------------------ applying actions
 def apply(sysm, state, action: Action) -> None:
     """Change the compiled system's arrays for one action.  ``state`` is the run's
-    ``RunState`` (sync weights, fault admittances in force)."""
+    ``RunState`` (branch status, machines online for the synchronism check)."""
     e = action.event
     if action.kind in ("fault_on", "fault_off"):
         k = sysm.ydiag[_bus_pos(sysm, e.bus)]
@@ -201,7 +201,7 @@ def apply(sysm, state, action: Action) -> None:
             if f.spec.family == "generator" and f.n:
                 rows = np.flatnonzero(f.unit == u)
                 f.p[rows, f.pcol("online")] = 0.0
-        state.sync_w[state.sync_unit == u] = 0.0
+        state.sync.online[u] = False
     elif action.kind == "load_scale":
         _scale_loads(sysm, e.load, e.scale)
     elif action.kind == "setpoint":

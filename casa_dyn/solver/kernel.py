@@ -176,19 +176,21 @@ def record(t, z, sel, out_t, out_z, cnt):
 
 @_inner
 def max_angle_sep(z, sync):
-    """Largest rotor-angle deviation from the centre of inertia (rad) over online machines."""
-    idx, w = sync
-    sw = 0.0
-    sd = 0.0
-    for k in range(idx.size):
-        sw += w[k]
-        sd += w[k] * z[idx[k]]
-    if sw <= 0.0:
-        return 0.0
-    coi = sd / sw
+    """Largest rotor-angle deviation (rad) of an online machine from the centre of inertia of
+    its own synchronous island (``casa_dyn.solver.sync``): machines ``idx[start[g]:start[g+1]]``
+    with weights ``w`` form island group ``g``."""
+    idx, w, start = sync
     worst = 0.0
-    for k in range(idx.size):
-        if w[k] > 0.0:
+    for g in range(start.size - 1):
+        sw = 0.0
+        sd = 0.0
+        for k in range(start[g], start[g + 1]):
+            sw += w[k]
+            sd += w[k] * z[idx[k]]
+        if sw <= 0.0:
+            continue
+        coi = sd / sw
+        for k in range(start[g], start[g + 1]):
             d = abs(z[idx[k]] - coi)
             if d > worst:
                 worst = d

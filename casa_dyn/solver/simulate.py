@@ -13,16 +13,21 @@ from dataclasses import dataclass
 import numpy as np
 
 import casa_dyn
+from casa_dyn.case.index import positions
 from casa_dyn.errors import ModelInitError
 from casa_dyn.linalg import klu_numba
 from casa_dyn.solver import channels as ch
 from casa_dyn.solver import kernel as K
+from casa_dyn.solver import sync
 from casa_dyn.solver.events import actions, apply, check_events
 from casa_dyn.solver.layout import System, build_system
+from casa_dyn.solver.sync import SyncState
 from casa_dyn.solver.workspace import Workspace
 from casa_dyn.solver.options import SimOptions
 from casa_dyn.solver.results import COMPLETED, FAILED, UNSTABLE, Results
 
+#: actions after which the synchronous islands are recomputed
+TOPOLOGY_KINDS = ("branch_open", "branch_close", "gen_trip")
 #: the initial point must satisfy every equation to this (pu / state units per second)
 INIT_RESIDUAL_TOL = 1e-6
 
@@ -30,9 +35,7 @@ INIT_RESIDUAL_TOL = 1e-6
 @dataclass
 class RunState:
     branch_on: np.ndarray
-    sync_idx: np.ndarray
-    sync_w: np.ndarray
-    sync_unit: np.ndarray
+    sync: SyncState
 
 
 def simulate(case, events=(), options: SimOptions | None = None, pf=None, system: System | None = None) -> Results:
@@ -54,7 +57,9 @@ def simulate(case, events=(), options: SimOptions | None = None, pf=None, system
     opt = np.array([opts.tol, opts.max_iter, opts.rcond_min, opts.dt_min_s,
                     np.radians(opts.loss_of_sync_deg), h * max(opts.decimation, 1)])
     state = _run_state(sysm)
-    ws = Workspace(sysm, opt, sel, n_out, (state.sync_idx, state.sync_w))
+    ws = Workspace(sysm, opt, sel, n_out, state.sync.kernel_arrays())
+    coi_segments = [(0, state.sync.coi_weights())]   # (first sample, weights) of the COI channel
+    islands = [_islands_record(sysm, state, 0.0)]     # synchronous islands, for the metrics
     cnt, z = ws.cnt, ws.z
 
     status, message, t = COMPLETED, "", 0.0
@@ -81,6 +86,11 @@ def simulate(case, events=(), options: SimOptions | None = None, pf=None, system
                 ws.call(K.TASK_RECORD, t)  # the t- point
             for a in due:
                 apply(sysm, state, a)
+            if any(a.kind in TOPOLOGY_KINDS for a in due):
+                sync.update(sysm, state.sync, state.branch_on, t)
+                ws.sync = state.sync.kernel_arrays()
+                coi_segments.append((int(cnt[K.C_NOUT]), state.sync.coi_weights()))
+                islands.append(_islands_record(sysm, state, t))
             if ws.call(K.TASK_RESOLVE, t)[0] != K.OK:
                 status, message = FAILED, (f"t = {t:.4f} s: the network equations have no solution after "
                                            f"{', '.join(a.kind for a in due)} (Newton did not converge)")
@@ -89,14 +99,16 @@ def simulate(case, events=(), options: SimOptions | None = None, pf=None, system
     finally:
         ws.free()
     k = int(cnt[K.C_NOUT])
-    weights = _coi_weights(sysm)
-    data = ch.compute(ws.out_z[:k], chans, weights)
+    data = ch.compute(ws.out_z[:k], chans, coi_segments)
     counters = {"steps": cnt[K.C_STEPS], "newton_iterations": cnt[K.C_ITERS],
                 "factorizations": cnt[K.C_FACTS], "step_failures": cnt[K.C_FAILS],
                 "limiter_changes": cnt[K.C_DISC]}
     meta = {"case_name": case.name, "case_hash": case.content_hash(), "software_version": casa_dyn.__version__,
             "options": opts.to_dict(), "events": [_event_dict(e) for e in events], "dt_s": h,
-            "n_variables": sysm.n, "jacobian_nnz": int(sysm.ai.size)}
+            "n_variables": sysm.n, "jacobian_nnz": int(sysm.ai.size),
+            "sync_islands": islands,
+            "separated_generators": [{"gen": int(sysm.case["generator"]["id"][sysm.unit_gen_row[u]]), "t_s": ts}
+                                     for u, ts in sorted(state.sync.separated.items())]}
     return Results(t_s=ws.out_t[:k].copy(), data=data, names=[c.name for c in chans], units=[c.unit for c in chans],
                    kinds=[c.kind for c in chans], elements=np.array([c.element for c in chans], dtype=np.int64),
                    status=status, message=message or f"completed at t = {t:.4f} s", t_stop_s=t,
@@ -104,12 +116,21 @@ def simulate(case, events=(), options: SimOptions | None = None, pf=None, system
 
 
 def _run_state(sysm: System) -> RunState:
-    idx, w = [], []
-    for u in range(len(sysm.units)):
-        idx.append(sysm.units[u]["delta"])
-    w = _coi_weights(sysm)
-    return RunState(branch_on=sysm.branches.on.copy(), sync_idx=np.array(idx, dtype=np.int64),
-                    sync_w=w.copy(), sync_unit=np.arange(len(sysm.units)))
+    gen = sysm.case["generator"]
+    st = SyncState(delta_idx=np.array([u["delta"] for u in sysm.units], dtype=np.int64),
+                   w0=_coi_weights(sysm),
+                   unit_bus=positions(sysm.case, gen["bus"][sysm.unit_gen_row]),
+                   online=np.ones(len(sysm.units), dtype=bool))
+    state = RunState(branch_on=sysm.branches.on.copy(), sync=st)
+    sync.update(sysm, st, state.branch_on, None)
+    return state
+
+
+def _islands_record(sysm, state, t_s) -> dict:
+    """The AC island of every unit from ``t_s`` on (generator ids), for metrics per island."""
+    gen_ids = sysm.case["generator"]["id"][sysm.unit_gen_row]
+    return {"t_s": float(t_s), "gen": [int(g) for g in gen_ids],
+            "island": [int(i) for i in state.sync.island]}
 
 
 def _coi_weights(sysm: System) -> np.ndarray:

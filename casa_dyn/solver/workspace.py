@@ -35,7 +35,9 @@ class Workspace:
         self.sel = np.zeros(0, dtype=np.int64) if sel is None else sel
         self.out_t = np.zeros(n_out)
         self.out_z = np.zeros((n_out, self.sel.size))
-        self.sync = sync if sync is not None else (np.zeros(0, dtype=np.int64), np.zeros(0))
+        # (angle indices, weights, island group starts) of the loss-of-synchronism check
+        self.sync = sync if sync is not None else (np.zeros(0, dtype=np.int64), np.zeros(0),
+                                                   np.zeros(1, dtype=np.int64))
 
     def call(self, task: int, t0: float = 0.0, t1: float = 0.0, h: float = 0.0):
         return K.run(task, float(t0), float(t1), float(h), self.z, self.rold, self.zold, self.net, self.F,

@@ -12,8 +12,8 @@ instant: the last fault removal, or the event instant without faults,
 ``casa_dyn.study.metrics.clearing_time``):
 
 * ``stable``: the run completed (Newton converged throughout), no rotor angle went 180 deg
-  from its side's centre-of-inertia angle (``angle_<side>_max_deg``; the scenarios switch the
-  solver's single-COI test off, since the two AC sides are asynchronous and drift apart), every
+  from its side's centre-of-inertia angle (``angle_<side>_max_deg``; the solver's own test
+  compares each machine with its own AC island in the same way, ``casa_dyn.solver.sync``), every
   bus voltage is within 0.9-1.1 pu at the end, and the swings have died down: over the last
   2 s no online machine's speed leaves its side's centre-of-inertia speed by more than
   ``SWING_TOL_PU``.

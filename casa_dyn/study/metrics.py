@@ -9,9 +9,12 @@ Definitions (docs/studies.md lists them with units):
   on (the t+ sample of the trip instant): its states freeze, so its angle drifts away from
   the system's and its speed stays put; kept in, they would pull the COI (a false loss of
   synchronism; a nadir too shallow by the unit's share of the inertia).
+  Each AC island has its own COI (the results' ``sync_islands`` metadata, written by the
+  engine, ``casa_dyn.solver.sync``): machines joined only through DC links, or split apart by
+  a branch trip, do not stay in step and are not compared.
   ``angle_coi_max_deg`` = max over time and units of ``|delta_i - delta_coi|``.
 - ``angle_sep_max_deg`` = max over time of ``max_i delta_i - min_i delta_i`` (the largest
-  separation of any two machines), and the transient stability index
+  separation of any two machines of one island), and the transient stability index
   ``tsi_pct = 100 (360 - angle_sep_max) / (360 + angle_sep_max)``: positive = stable, negative =
   a separation beyond 360 deg (the index as used by DSATools TSAT and much of the TSA
   literature; the definition was not checked against the TSAT manual itself).
@@ -87,7 +90,7 @@ def compute_metrics(res, opts: MetricOptions = MetricOptions(), coi_weights: dic
         return out
     t_clear = clearing_time(events)
     trips = _trip_times(events)
-    out.update(_angles(res, t, opts, coi_weights or {}, trips))
+    out.update(_angles(res, t, opts, coi_weights or {}, trips, res.meta.get("sync_islands")))
     out.update(_frequency(res, t, opts, coi_weights or {}, trips))
     out.update(_voltage(res, t, t_clear))
     out.update(_hvdc(res, t, t_clear, opts))
@@ -148,18 +151,33 @@ def _coi(x, alive, w):
     return out
 
 
-def _angles(res, t, opts, weights, trips) -> dict:
+def _island_of(t, names, records) -> np.ndarray:
+    """Island number of every unit column at every sample (all 0 without the metadata)."""
+    gens = [int(n.split("/")[1]) for n in names]
+    out = np.zeros((len(t), len(gens)), dtype=np.int64)
+    for rec in records or []:
+        where = dict(zip(rec["gen"], rec["island"]))
+        rows = after_event(t, rec["t_s"]) if rec["t_s"] > 0 else np.ones(len(t), dtype=bool)
+        out[rows] = [where.get(g, -1) for g in gens]
+    return out
+
+
+def _angles(res, t, opts, weights, trips, islands=None) -> dict:
     units = _units(res, t, "delta_deg", weights, trips)
     if units is None:
         return {}
     d, alive, w = units
-    coi = _coi(d, alive, w)
-    ok = np.isfinite(coi)
-    dev = np.where(alive, np.abs(d - coi[:, None]), np.nan)
-    dmax = np.nanmax(dev, axis=1, initial=-np.inf) if dev.size else np.array([])
-    hi = np.where(alive, d, -np.inf).max(axis=1)
-    lo = np.where(alive, d, np.inf).min(axis=1)
-    sep = np.where(ok, hi - lo, np.nan)
+    isl = _island_of(t, _channels(res, "gen/*/delta_deg")[1], islands)
+    dev = np.full(d.shape, np.nan)
+    sep = np.full(len(t), np.nan)
+    for g in np.unique(isl):
+        member = alive & (isl == g)
+        coi = _coi(d, member, w)
+        dev = np.where(member, np.abs(d - coi[:, None]), dev)
+        hi = np.where(member, d, -np.inf).max(axis=1)
+        lo = np.where(member, d, np.inf).min(axis=1)
+        sep = np.fmax(sep, np.where(np.isfinite(coi), hi - lo, np.nan))
+    dmax = np.nanmax(np.where(np.isnan(dev), -np.inf, dev), axis=1) if dev.size else np.array([])
     out = {"angle_coi_max_deg": _nanmax(dmax), "angle_sep_max_deg": _nanmax(sep)}
     if out["angle_sep_max_deg"] is not None:
         s = out["angle_sep_max_deg"]
