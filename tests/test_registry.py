@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from casa_dyn.models import registry
-from casa_dyn.models._dispatch import EVAL, N_FAMILIES, _ev_none
+from casa_dyn.models._dispatch import ENTRIES, N_FAMILIES, _fn_none
 from casa_dyn.models.functions import function_tables
 
 
@@ -12,19 +12,18 @@ def test_committed_dispatcher_is_generated():
     path = Path(registry.__file__).with_name("_dispatch.py")
     assert path.read_text(encoding="utf-8") == registry.dispatcher_source(), \
         "run: python -m casa_dyn.models.registry"
-    assert N_FAMILIES == len(registry.FAMILY_MODULES) == len(EVAL)
+    assert N_FAMILIES == len(registry.FAMILY_MODULES) == len(ENTRIES)
 
 
 def test_unused_families_get_the_no_op_and_are_not_compiled():
     used = tuple(m == "signal" for m in registry.FAMILY_MODULES)
-    ev, dc = function_tables(used)
-    assert len(ev) == len(dc) == N_FAMILIES
-    none = function_tables((False,) * N_FAMILIES)[0][0]
-    assert ev[0].__wrapper_address__() != none.__wrapper_address__()
-    assert all(f.__wrapper_address__() == none.__wrapper_address__() for f in ev[1:])
-    # the stand-in exists only for typing; a family kernel nobody asked for stays uncompiled
-    # in this process unless another test compiled it first, so check the stand-in's own sig
-    assert len(_ev_none.signatures) == 1
+    fns = function_tables(used)
+    assert len(fns) == N_FAMILIES
+    none = function_tables((False,) * N_FAMILIES)[0]
+    assert fns[0].__wrapper_address__() != none.__wrapper_address__()
+    assert all(f.__wrapper_address__() == none.__wrapper_address__() for f in fns[1:])
+    # the stand-in is compiled for the one family signature only
+    assert len(_fn_none.signatures) == 1
 
 
 def test_wrong_number_of_flags_is_refused():
@@ -35,7 +34,7 @@ def test_wrong_number_of_flags_is_refused():
 def test_same_values_are_reused():
     a = function_tables()
     b = function_tables()
-    assert all(x is y for x, y in zip(a[0], b[0])) and all(x is y for x, y in zip(a[1], b[1]))
+    assert all(x is y for x, y in zip(a, b))
 
 
 def test_kernels_cached_looks_for_the_time_loop_entry(tmp_path, monkeypatch):

@@ -30,268 +30,211 @@ N_FAMILIES = 25
 
 
 @njit
-def _ev_m_signal(t, z, p, col, r, jl, ds, want_jac):
-    m_signal._eval(t, z, p, col, r, jl, ds, want_jac)
-
-@njit
-def _dc_m_signal(t, z, p, col, ds):
+def _fn_m_signal(task, t, z, p, col, r, jl, ds, want_jac):
+    if task == 0:
+        m_signal._eval(t, z, p, col, r, jl, ds, want_jac)
+        return 0
     return 0
 
 @njit
-def _ev_m_load_zip(t, z, p, col, r, jl, ds, want_jac):
-    m_load_zip._eval(t, z, p, col, r, jl, ds, want_jac)
-
-@njit
-def _dc_m_load_zip(t, z, p, col, ds):
+def _fn_m_load_zip(task, t, z, p, col, r, jl, ds, want_jac):
+    if task == 0:
+        m_load_zip._eval(t, z, p, col, r, jl, ds, want_jac)
+        return 0
     return 0
 
 @njit
-def _ev_m_generator_gencls(t, z, p, col, r, jl, ds, want_jac):
-    m_generator_gencls._eval(t, z, p, col, r, jl, ds, want_jac)
-
-@njit
-def _dc_m_generator_gencls(t, z, p, col, ds):
+def _fn_m_generator_gencls(task, t, z, p, col, r, jl, ds, want_jac):
+    if task == 0:
+        m_generator_gencls._eval(t, z, p, col, r, jl, ds, want_jac)
+        return 0
     return 0
 
 @njit
-def _ev_m_generator_genrou(t, z, p, col, r, jl, ds, want_jac):
-    m_generator_genrou._eval(t, z, p, col, r, jl, ds, want_jac)
-
-@njit
-def _dc_m_generator_genrou(t, z, p, col, ds):
+def _fn_m_generator_genrou(task, t, z, p, col, r, jl, ds, want_jac):
+    if task == 0:
+        m_generator_genrou._eval(t, z, p, col, r, jl, ds, want_jac)
+        return 0
     return 0
 
 @njit
-def _ev_m_generator_gensal(t, z, p, col, r, jl, ds, want_jac):
-    m_generator_gensal._eval(t, z, p, col, r, jl, ds, want_jac)
-
-@njit
-def _dc_m_generator_gensal(t, z, p, col, ds):
+def _fn_m_generator_gensal(task, t, z, p, col, r, jl, ds, want_jac):
+    if task == 0:
+        m_generator_gensal._eval(t, z, p, col, r, jl, ds, want_jac)
+        return 0
     return 0
 
 @njit
-def _ev_m_hvdc_dc_node(t, z, p, col, r, jl, ds, want_jac):
-    m_hvdc_dc_node._eval(t, z, p, col, r, jl, ds, want_jac)
-
-@njit
-def _dc_m_hvdc_dc_node(t, z, p, col, ds):
+def _fn_m_hvdc_dc_node(task, t, z, p, col, r, jl, ds, want_jac):
+    if task == 0:
+        m_hvdc_dc_node._eval(t, z, p, col, r, jl, ds, want_jac)
+        return 0
     return m_hvdc_dc_node._update_discrete(t, z, p, col, ds)
 
 @njit
-def _ev_m_hvdc_dc_branch(t, z, p, col, r, jl, ds, want_jac):
-    m_hvdc_dc_branch._eval(t, z, p, col, r, jl, ds, want_jac)
-
-@njit
-def _dc_m_hvdc_dc_branch(t, z, p, col, ds):
+def _fn_m_hvdc_dc_branch(task, t, z, p, col, r, jl, ds, want_jac):
+    if task == 0:
+        m_hvdc_dc_branch._eval(t, z, p, col, r, jl, ds, want_jac)
+        return 0
     return 0
 
 @njit
-def _ev_m_hvdc_lcc(t, z, p, col, r, jl, ds, want_jac):
-    m_hvdc_lcc._eval(t, z, p, col, r, jl, ds, want_jac)
-
-@njit
-def _dc_m_hvdc_lcc(t, z, p, col, ds):
+def _fn_m_hvdc_lcc(task, t, z, p, col, r, jl, ds, want_jac):
+    if task == 0:
+        m_hvdc_lcc._eval(t, z, p, col, r, jl, ds, want_jac)
+        return 0
     return m_hvdc_lcc._update_discrete(t, z, p, col, ds)
 
 @njit
-def _ev_m_hvdc_pod(t, z, p, col, r, jl, ds, want_jac):
-    m_hvdc_pod._eval(t, z, p, col, r, jl, ds, want_jac)
-
-@njit
-def _dc_m_hvdc_pod(t, z, p, col, ds):
+def _fn_m_hvdc_pod(task, t, z, p, col, r, jl, ds, want_jac):
+    if task == 0:
+        m_hvdc_pod._eval(t, z, p, col, r, jl, ds, want_jac)
+        return 0
     return 0
 
 @njit
-def _ev_m_exciter_sexs(t, z, p, col, r, jl, ds, want_jac):
-    m_exciter_sexs._eval(t, z, p, col, r, jl, ds, want_jac)
-
-@njit
-def _dc_m_exciter_sexs(t, z, p, col, ds):
+def _fn_m_exciter_sexs(task, t, z, p, col, r, jl, ds, want_jac):
+    if task == 0:
+        m_exciter_sexs._eval(t, z, p, col, r, jl, ds, want_jac)
+        return 0
     return m_exciter_sexs._update_discrete(z, p, col, ds)
 
 @njit
-def _ev_m_exciter_ieeet1(t, z, p, col, r, jl, ds, want_jac):
-    m_exciter_ieeet1._eval(t, z, p, col, r, jl, ds, want_jac)
-
-@njit
-def _dc_m_exciter_ieeet1(t, z, p, col, ds):
+def _fn_m_exciter_ieeet1(task, t, z, p, col, r, jl, ds, want_jac):
+    if task == 0:
+        m_exciter_ieeet1._eval(t, z, p, col, r, jl, ds, want_jac)
+        return 0
     return m_exciter_ieeet1._update_discrete(z, p, col, ds)
 
 @njit
-def _ev_m_exciter_esst1a(t, z, p, col, r, jl, ds, want_jac):
-    m_exciter_esst1a._eval(t, z, p, col, r, jl, ds, want_jac)
-
-@njit
-def _dc_m_exciter_esst1a(t, z, p, col, ds):
+def _fn_m_exciter_esst1a(task, t, z, p, col, r, jl, ds, want_jac):
+    if task == 0:
+        m_exciter_esst1a._eval(t, z, p, col, r, jl, ds, want_jac)
+        return 0
     return m_exciter_esst1a._update_discrete(z, p, col, ds)
 
 @njit
-def _ev_m_exciter_exst1(t, z, p, col, r, jl, ds, want_jac):
-    m_exciter_exst1._eval(t, z, p, col, r, jl, ds, want_jac)
-
-@njit
-def _dc_m_exciter_exst1(t, z, p, col, ds):
+def _fn_m_exciter_exst1(task, t, z, p, col, r, jl, ds, want_jac):
+    if task == 0:
+        m_exciter_exst1._eval(t, z, p, col, r, jl, ds, want_jac)
+        return 0
     return 0
 
 @njit
-def _ev_m_exciter_esst3a(t, z, p, col, r, jl, ds, want_jac):
-    m_exciter_esst3a._eval(t, z, p, col, r, jl, ds, want_jac)
-
-@njit
-def _dc_m_exciter_esst3a(t, z, p, col, ds):
+def _fn_m_exciter_esst3a(task, t, z, p, col, r, jl, ds, want_jac):
+    if task == 0:
+        m_exciter_esst3a._eval(t, z, p, col, r, jl, ds, want_jac)
+        return 0
     return m_exciter_esst3a._update_discrete(z, p, col, ds)
 
 @njit
-def _ev_m_exciter_ieeex1(t, z, p, col, r, jl, ds, want_jac):
-    m_exciter_ieeex1._eval(t, z, p, col, r, jl, ds, want_jac)
-
-@njit
-def _dc_m_exciter_ieeex1(t, z, p, col, ds):
+def _fn_m_exciter_ieeex1(task, t, z, p, col, r, jl, ds, want_jac):
+    if task == 0:
+        m_exciter_ieeex1._eval(t, z, p, col, r, jl, ds, want_jac)
+        return 0
     return m_exciter_ieeex1._update_discrete(z, p, col, ds)
 
 @njit
-def _ev_m_exciter_exdc2(t, z, p, col, r, jl, ds, want_jac):
-    m_exciter_exdc2._eval(t, z, p, col, r, jl, ds, want_jac)
-
-@njit
-def _dc_m_exciter_exdc2(t, z, p, col, ds):
+def _fn_m_exciter_exdc2(task, t, z, p, col, r, jl, ds, want_jac):
+    if task == 0:
+        m_exciter_exdc2._eval(t, z, p, col, r, jl, ds, want_jac)
+        return 0
     return m_exciter_exdc2._update_discrete(z, p, col, ds)
 
 @njit
-def _ev_m_exciter_esdc1a(t, z, p, col, r, jl, ds, want_jac):
-    m_exciter_esdc1a._eval(t, z, p, col, r, jl, ds, want_jac)
-
-@njit
-def _dc_m_exciter_esdc1a(t, z, p, col, ds):
+def _fn_m_exciter_esdc1a(task, t, z, p, col, r, jl, ds, want_jac):
+    if task == 0:
+        m_exciter_esdc1a._eval(t, z, p, col, r, jl, ds, want_jac)
+        return 0
     return m_exciter_esdc1a._update_discrete(z, p, col, ds)
 
 @njit
-def _ev_m_exciter_esdc2a(t, z, p, col, r, jl, ds, want_jac):
-    m_exciter_esdc2a._eval(t, z, p, col, r, jl, ds, want_jac)
-
-@njit
-def _dc_m_exciter_esdc2a(t, z, p, col, ds):
+def _fn_m_exciter_esdc2a(task, t, z, p, col, r, jl, ds, want_jac):
+    if task == 0:
+        m_exciter_esdc2a._eval(t, z, p, col, r, jl, ds, want_jac)
+        return 0
     return m_exciter_esdc2a._update_discrete(z, p, col, ds)
 
 @njit
-def _ev_m_governor_tgov1(t, z, p, col, r, jl, ds, want_jac):
-    m_governor_tgov1._eval(t, z, p, col, r, jl, ds, want_jac)
-
-@njit
-def _dc_m_governor_tgov1(t, z, p, col, ds):
+def _fn_m_governor_tgov1(task, t, z, p, col, r, jl, ds, want_jac):
+    if task == 0:
+        m_governor_tgov1._eval(t, z, p, col, r, jl, ds, want_jac)
+        return 0
     return m_governor_tgov1._update_discrete(z, p, col, ds)
 
 @njit
-def _ev_m_governor_hygov(t, z, p, col, r, jl, ds, want_jac):
-    m_governor_hygov._eval(t, z, p, col, r, jl, ds, want_jac)
-
-@njit
-def _dc_m_governor_hygov(t, z, p, col, ds):
+def _fn_m_governor_hygov(task, t, z, p, col, r, jl, ds, want_jac):
+    if task == 0:
+        m_governor_hygov._eval(t, z, p, col, r, jl, ds, want_jac)
+        return 0
     return m_governor_hygov._update_discrete(z, p, col, ds)
 
 @njit
-def _ev_m_governor_ieeeg1(t, z, p, col, r, jl, ds, want_jac):
-    m_governor_ieeeg1._eval(t, z, p, col, r, jl, ds, want_jac)
-
-@njit
-def _dc_m_governor_ieeeg1(t, z, p, col, ds):
+def _fn_m_governor_ieeeg1(task, t, z, p, col, r, jl, ds, want_jac):
+    if task == 0:
+        m_governor_ieeeg1._eval(t, z, p, col, r, jl, ds, want_jac)
+        return 0
     return m_governor_ieeeg1._update_discrete(z, p, col, ds)
 
 @njit
-def _ev_m_governor_gast(t, z, p, col, r, jl, ds, want_jac):
-    m_governor_gast._eval(t, z, p, col, r, jl, ds, want_jac)
-
-@njit
-def _dc_m_governor_gast(t, z, p, col, ds):
+def _fn_m_governor_gast(task, t, z, p, col, r, jl, ds, want_jac):
+    if task == 0:
+        m_governor_gast._eval(t, z, p, col, r, jl, ds, want_jac)
+        return 0
     return m_governor_gast._update_discrete(z, p, col, ds)
 
 @njit
-def _ev_m_pss_ieeest(t, z, p, col, r, jl, ds, want_jac):
-    m_pss_ieeest._eval(t, z, p, col, r, jl, ds, want_jac)
-
-@njit
-def _dc_m_pss_ieeest(t, z, p, col, ds):
+def _fn_m_pss_ieeest(task, t, z, p, col, r, jl, ds, want_jac):
+    if task == 0:
+        m_pss_ieeest._eval(t, z, p, col, r, jl, ds, want_jac)
+        return 0
     return m_pss_ieeest._update_discrete(z, p, col, ds)
 
 @njit
-def _ev_m_pss_st2cut(t, z, p, col, r, jl, ds, want_jac):
-    m_pss_st2cut._eval(t, z, p, col, r, jl, ds, want_jac)
-
-@njit
-def _dc_m_pss_st2cut(t, z, p, col, ds):
+def _fn_m_pss_st2cut(task, t, z, p, col, r, jl, ds, want_jac):
+    if task == 0:
+        m_pss_st2cut._eval(t, z, p, col, r, jl, ds, want_jac)
+        return 0
     return m_pss_st2cut._update_discrete(z, p, col, ds)
 
 @njit
-def _ev_m_pss_pss2a(t, z, p, col, r, jl, ds, want_jac):
-    m_pss_pss2a._eval(t, z, p, col, r, jl, ds, want_jac)
-
-@njit
-def _dc_m_pss_pss2a(t, z, p, col, ds):
+def _fn_m_pss_pss2a(task, t, z, p, col, r, jl, ds, want_jac):
+    if task == 0:
+        m_pss_pss2a._eval(t, z, p, col, r, jl, ds, want_jac)
+        return 0
     return 0
 
 
 @njit
-def _ev_none(t, z, p, col, r, jl, ds, want_jac):
+def _fn_none(task, t, z, p, col, r, jl, ds, want_jac):
     """Stand-in for a family without units (the time loop never calls it)."""
-    return
-
-
-@njit
-def _dc_none(t, z, p, col, ds):
     return 0
 
 
-EVAL = (
-    _ev_m_signal,
-    _ev_m_load_zip,
-    _ev_m_generator_gencls,
-    _ev_m_generator_genrou,
-    _ev_m_generator_gensal,
-    _ev_m_hvdc_dc_node,
-    _ev_m_hvdc_dc_branch,
-    _ev_m_hvdc_lcc,
-    _ev_m_hvdc_pod,
-    _ev_m_exciter_sexs,
-    _ev_m_exciter_ieeet1,
-    _ev_m_exciter_esst1a,
-    _ev_m_exciter_exst1,
-    _ev_m_exciter_esst3a,
-    _ev_m_exciter_ieeex1,
-    _ev_m_exciter_exdc2,
-    _ev_m_exciter_esdc1a,
-    _ev_m_exciter_esdc2a,
-    _ev_m_governor_tgov1,
-    _ev_m_governor_hygov,
-    _ev_m_governor_ieeeg1,
-    _ev_m_governor_gast,
-    _ev_m_pss_ieeest,
-    _ev_m_pss_st2cut,
-    _ev_m_pss_pss2a,
-)
-DISC = (
-    _dc_m_signal,
-    _dc_m_load_zip,
-    _dc_m_generator_gencls,
-    _dc_m_generator_genrou,
-    _dc_m_generator_gensal,
-    _dc_m_hvdc_dc_node,
-    _dc_m_hvdc_dc_branch,
-    _dc_m_hvdc_lcc,
-    _dc_m_hvdc_pod,
-    _dc_m_exciter_sexs,
-    _dc_m_exciter_ieeet1,
-    _dc_m_exciter_esst1a,
-    _dc_m_exciter_exst1,
-    _dc_m_exciter_esst3a,
-    _dc_m_exciter_ieeex1,
-    _dc_m_exciter_exdc2,
-    _dc_m_exciter_esdc1a,
-    _dc_m_exciter_esdc2a,
-    _dc_m_governor_tgov1,
-    _dc_m_governor_hygov,
-    _dc_m_governor_ieeeg1,
-    _dc_m_governor_gast,
-    _dc_m_pss_ieeest,
-    _dc_m_pss_st2cut,
-    _dc_m_pss_pss2a,
+ENTRIES = (
+    _fn_m_signal,
+    _fn_m_load_zip,
+    _fn_m_generator_gencls,
+    _fn_m_generator_genrou,
+    _fn_m_generator_gensal,
+    _fn_m_hvdc_dc_node,
+    _fn_m_hvdc_dc_branch,
+    _fn_m_hvdc_lcc,
+    _fn_m_hvdc_pod,
+    _fn_m_exciter_sexs,
+    _fn_m_exciter_ieeet1,
+    _fn_m_exciter_esst1a,
+    _fn_m_exciter_exst1,
+    _fn_m_exciter_esst3a,
+    _fn_m_exciter_ieeex1,
+    _fn_m_exciter_exdc2,
+    _fn_m_exciter_esdc1a,
+    _fn_m_exciter_esdc2a,
+    _fn_m_governor_tgov1,
+    _fn_m_governor_hygov,
+    _fn_m_governor_ieeeg1,
+    _fn_m_governor_gast,
+    _fn_m_pss_ieeest,
+    _fn_m_pss_st2cut,
+    _fn_m_pss_pss2a,
 )

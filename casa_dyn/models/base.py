@@ -32,10 +32,12 @@ from numba import types
 
 from casa_dyn._jit import njit
 
-#: the one signature of every model kernel (arrays C-contiguous), and of discrete updates
+#: the signature of a family's entry in the time loop's function table (arrays C-contiguous):
+#: ``(task, t, z, p, col, r, jl, ds, want_jac)``; ``task`` 0 evaluates (the model's
+#: ``_eval(t, z, p, col, r, jl, ds, want_jac)``, returns 0), 1 updates the discrete state
+#: (``_update_discrete([t,] z, p, col, ds)``, returns the number of changes)
 _F1, _F2, _F3, _I2 = types.float64[::1], types.float64[:, ::1], types.float64[:, :, ::1], types.int64[:, ::1]
-EVAL_SIG = types.void(types.float64, _F1, _F2, _I2, _F2, _F3, _F2, types.boolean)
-DISC_SIG = types.int64(types.float64, _F1, _F2, _I2, _F2)
+FAMILY_SIG = types.int64(types.int64, types.float64, _F1, _F2, _I2, _F2, _F3, _F2, types.boolean)
 
 #: unit-level signal names a model may read or own (created per generating unit)
 SIGNALS = ("efd", "pm", "vs")

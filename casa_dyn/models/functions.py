@@ -1,9 +1,10 @@
 """The model kernels as first-class function values for the compiled time loop.
 
-``function_tables(used)`` returns two tuples, ``(eval functions, discrete-update functions)``,
-in family order (``registry.FAMILY_MODULES``).  The loop indexes them at run time, so they
-must all have one Numba type: each entry is a compiled wrapper's address behind Numba's
-wrapper-address protocol, typed ``FunctionType(EVAL_SIG)`` or ``FunctionType(DISC_SIG)``.
+``function_tables(used)`` returns one tuple of family entries in family order
+(``registry.FAMILY_MODULES``); entry ``k`` called with ``task`` 0 evaluates family ``k``, with
+1 updates its discrete state.  The loop indexes the tuple at run time, so the entries must all
+have one Numba type: each is a compiled entry's address behind Numba's wrapper-address
+protocol, typed ``FunctionType(FAMILY_SIG)``.
 
 Why tuples and not typed lists: building a ``numba.typed.List`` compiles its ``append`` in
 every process (Numba does not cache it), about 1 s per run; a tuple of such values is typed
@@ -15,8 +16,8 @@ from __future__ import annotations
 
 from numba import types
 
-from casa_dyn.models._dispatch import DISC, EVAL, _dc_none, _ev_none
-from casa_dyn.models.base import DISC_SIG, EVAL_SIG
+from casa_dyn.models._dispatch import ENTRIES, _fn_none
+from casa_dyn.models.base import FAMILY_SIG
 
 
 class _Fn(types.WrapperAddressProtocol):
@@ -46,12 +47,10 @@ def _value(disp, sig) -> _Fn:
 
 
 def function_tables(used=None) -> tuple:
-    """``(eval, discrete)`` tuples for the time loop; ``used[k]`` false gives family ``k`` a
-    no-op (default: every family, all compiled)."""
-    n = len(EVAL)
+    """Family entries for the time loop; ``used[k]`` false gives family ``k`` a no-op (default:
+    every family, all compiled)."""
+    n = len(ENTRIES)
     used = (True,) * n if used is None else tuple(bool(u) for u in used)
     if len(used) != n:
         raise ValueError(f"function_tables: {len(used)} flags for {n} families")
-    ev = tuple(_value(EVAL[k] if used[k] else _ev_none, EVAL_SIG) for k in range(n))
-    dc = tuple(_value(DISC[k] if used[k] else _dc_none, DISC_SIG) for k in range(n))
-    return ev, dc
+    return tuple(_value(ENTRIES[k] if used[k] else _fn_none, FAMILY_SIG) for k in range(n))

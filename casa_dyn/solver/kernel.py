@@ -18,7 +18,7 @@ Everything per step and per iteration is here, in compiled code; Python runs onl
 event segments.
 
 Compile time: Numba re-optimizes every callee linked into a compiled entry point, so the model
-kernels are called through function pointers (``fns``: tuples from
+kernels are called through function pointers (``fns``: a tuple from
 ``casa_dyn.models.functions.function_tables``) and Python enters through one function, ``run``.
 Constant arguments are written ``bool(False)``, ``int(2)`` (also when first assigned to a
 variable, which SSA keeps literal): Numba types a bare constant as a literal and would compile
@@ -42,6 +42,14 @@ SLOW_CONTRACTION = 0.2
 #: functions called only from compiled code: no CPython or C-callable wrapper (the wrappers
 #: unbox the tuples of arrays and function values and were most of the compile time)
 _inner = njit(no_cpython_wrapper=True, no_cfunc_wrapper=True)
+
+
+@_inner
+def _copy(dst, src):
+    """``dst[:] = src`` for equal sizes, as a loop: a slice assignment brings a shape-mismatch
+    error path that formats a message (about 1,300 instructions of string code per module)."""
+    for i in range(dst.size):
+        dst[i] = src[i]
 
 # options vector (float64) indices
 O_TOL, O_MAXIT, O_RCOND, O_HMIN, O_LOS_RAD, O_DT_OUT = range(6)
@@ -80,23 +88,21 @@ def eval_system(t, z, net, F, fns, rg, jd, want_jac):
                 jd[npos[k, 3]] += g
         rg[2 * i] += ar
         rg[2 * i + 1] += ai
-    evf = fns[0]
     for k in range(len(F)):
         f = F[k]
         if f[0].shape[0] > 0:
-            evf[k](t, z, f[0], f[1], f[3], f[4], f[5], want_jac)
+            fns[k](0, t, z, f[0], f[1], f[3], f[4], f[5], want_jac)
             scatter(f, rg, jd, want_jac)
 
 
 @_inner
 def update_discrete(t, z, F, fns):
     """Limiter flags and timers of every family between steps; how many changed."""
-    dcf = fns[1]
     n = 0
     for k in range(len(F)):
         f = F[k]
         if f[0].shape[0] > 0:
-            n += dcf[k](t, z, f[0], f[1], f[5])
+            n += fns[k](1, t, z, f[0], f[1], f[3], f[4], f[5], False)
     return n
 
 
@@ -217,17 +223,17 @@ def integrate(t0, t1, h_nom, z, rold, zold, net, F, fns, lin, work, opt, cnt, ts
             half_pending = mode == 1
         if t + hh > t1 - 1e-6 * h_nom:
             hh = t1 - t  # land exactly on the segment end (an event or t_end)
-        zold[:] = z
+        _copy(zold, z)
         if mode == 0 and h_prev > 0.0:
             # linear predictor from the last smooth step: Newton starts O(h^2) from the answer
             k = hh / h_prev
             for i in range(z.size):
                 z[i] += k * (z[i] - zp[i])
         ok = newton(t + hh, hh, mode, z, zold, rold, net, F, fns, lin, work, opt, cnt, ts)
-        zp[:] = zold
+        _copy(zp, zold)
         h_prev = hh if (ok and mode == 0) else 0.0
         if not ok:
-            z[:] = zold
+            _copy(z, zold)
             cnt[C_FAILS] += 1
             cnt[C_REFRESH] = 1
             cnt[C_BE_NEXT] = 1
@@ -238,7 +244,7 @@ def integrate(t0, t1, h_nom, z, rold, zold, net, F, fns, lin, work, opt, cnt, ts
             continue
         t += hh
         cnt[C_STEPS] += 1
-        rold[:] = rg
+        _copy(rold, rg)
         cnt[C_BE_NEXT] = 0
         if update_discrete(t, z, F, fns) > 0:
             # a limiter changed state: the next step is backward Euler with a new Jacobian,
@@ -248,7 +254,7 @@ def integrate(t0, t1, h_nom, z, rold, zold, net, F, fns, lin, work, opt, cnt, ts
             cnt[C_REFRESH] = 1
             h_prev = 0.0
             eval_system(t, z, net, F, fns, rg, lin[2], bool(False))
-            rold[:] = rg
+            _copy(rold, rg)
         if t >= ts[T_NEXT_OUT] - 1e-6 * h_nom:
             if not record(t, z, sel, out_t, out_z, cnt):
                 return OUT_FULL, t
@@ -269,11 +275,11 @@ def integrate(t0, t1, h_nom, z, rold, zold, net, F, fns, lin, work, opt, cnt, ts
 @_inner
 def resolve_algebraic(t, z, rold, zold, net, F, fns, lin, work, opt, cnt, ts):
     """At an event instant: keep the states, re-solve the algebraic variables (c = 0)."""
-    zold[:] = z
+    _copy(zold, z)
     cnt[C_REFRESH] = 1
     ok = newton(t, 0.0, int(2), z, zold, rold, net, F, fns, lin, work, opt, cnt, ts)
     if ok:
-        rold[:] = work[0]
+        _copy(rold, work[0])
     cnt[C_REFRESH] = 1
     cnt[C_BE_NEXT] = 1
     return ok
@@ -282,7 +288,7 @@ def resolve_algebraic(t, z, rold, zold, net, F, fns, lin, work, opt, cnt, ts):
 TASK_INTEGRATE, TASK_RESOLVE, TASK_EVAL, TASK_EVAL_JAC, TASK_RECORD = range(5)
 
 
-@njit
+@njit(no_cfunc_wrapper=True)   # called from Python only: no C-callable wrapper to load
 def run(task, t0, t1, h, z, rold, zold, net, F, fns, lin, work, opt, cnt, ts, sel, out_t, out_z, sync):
     """The single compiled entry point.  Returns (code, t):
 
