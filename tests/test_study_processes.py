@@ -273,10 +273,10 @@ def test_warm_up_compiles_the_models_of_every_case():
     script = """if True:
         import json
         from casa_dyn.io import read_case
-        from casa_dyn.models._dispatch import EVAL
+        from casa_dyn.models._dispatch import ENTRIES
         from casa_dyn.study.tasks import warm_jit, warm_jit_all
         def compiled():
-            return sorted(f.__name__ for f in EVAL if f.signatures)
+            return sorted(f.__name__ for f in ENTRIES if f.signatures)
         a, b = read_case("cases/wscc9.h5"), read_case("cases/kundur2area.h5")
         before = compiled()
         warm_jit(a)
@@ -288,8 +288,8 @@ def test_warm_up_compiles_the_models_of_every_case():
                        text=True, timeout=JIT_WAIT_S)
     assert r.returncode == 0, r.stderr
     before, one, both = json.loads(r.stdout.strip().splitlines()[-1])
-    kundur = {"_ev_m_generator_genrou", "_ev_m_exciter_sexs", "_ev_m_pss_ieeest"}
-    assert before == [] and "_ev_m_generator_gencls" in one and not kundur & set(one)
+    kundur = {"_fn_m_generator_genrou", "_fn_m_exciter_sexs", "_fn_m_pss_ieeest"}
+    assert before == [] and "_fn_m_generator_gencls" in one and not kundur & set(one)
     assert kundur <= set(both) and set(one) <= set(both)
 
 
