@@ -84,6 +84,23 @@ def test_equilibrium_and_flat_run(casa_pod):
     assert np.abs(p - p[0]).max() < 1e-6   # MW
 
 
+def test_modulation_channel(casa_pod):
+    """``pod/<id>/p_mw`` is the control's output: the raw variable, in the default channel set,
+    zero before the disturbance and moving after it (a 100 ms fault at Sangtuda 500 kV)."""
+    from casa_dyn.solver.events import BusFault
+
+    case, _ = casa_pod
+    r = simulate(case, [BusFault(250, 0.5, 0.6)], SimOptions(t_end_s=1.5, loss_of_sync_deg=0.0))
+    assert r.status == "completed", r.message
+    r2 = simulate(case, [BusFault(250, 0.5, 0.6)],
+                  SimOptions(t_end_s=1.5, loss_of_sync_deg=0.0, channels=("var/hvdc_pod/*/p_mw",)))
+    for pid in (1, 2):
+        p = r.channel(f"pod/{pid}/p_mw")
+        assert np.array_equal(p, r2.channel(f"var/hvdc_pod/{pid}/p_mw"))
+        assert np.abs(p[r.t_s < 0.5]).max() < 1e-9 and np.abs(p).max() > 1.0   # MW (rounding drift only)
+        assert np.abs(p).max() <= ROWS["p_max_mw"][pid - 1] + 1e-9
+
+
 def _pod_indices(sysm, pid):
     names = sysm.names
     own = [names.index(f"hvdc_pod/{pid}/{v}") for v in ("xw", "x1", "x2", "p_mw")]

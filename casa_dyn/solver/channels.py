@@ -87,7 +87,7 @@ _CONV = (("alpha_deg", "deg", ("alpha",), "scale", 180.0 / np.pi),
 
 def _hvdc(sysm, wanted, slot) -> list:
     """``conv/<id>/...`` per LCC converter (P and Q drawn from the AC bus; mode codes in
-    docs/hvdc.md) and ``dcnode/<id>/v_kv`` per DC node."""
+    docs/hvdc.md), ``dcnode/<id>/v_kv`` per DC node and ``pod/<id>/p_mw`` per damping control."""
     out = []
     fams = {f.spec.name: f for f in sysm.families if f.spec.family == "hvdc"}
     f = fams.get("lcc")
@@ -106,6 +106,13 @@ def _hvdc(sysm, wanted, slot) -> list:
             if nid > 0 and wanted(name):
                 out.append(Channel(name, "kV", "dcnode", int(nid), (slot(int(f.col[u, 0])),), "scale",
                                    1.0))
+    f = fams.get("hvdc_pod")
+    if f is not None:
+        k = f.spec.cols.index("p_mw")
+        for u, pid in enumerate(f.ids):
+            name = f"pod/{pid}/p_mw"   # the damping control's modulation, MW
+            if wanted(name):
+                out.append(Channel(name, "MW", "pod", int(pid), (slot(int(f.col[u, k])),), "scale", 1.0))
     return out
 
 
