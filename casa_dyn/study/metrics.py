@@ -20,11 +20,14 @@ Definitions (docs/studies.md lists them with units):
   literature; the definition was not checked against the TSAT manual itself).
 - Loss of synchronism: the solver's own verdict (status ``unstable``) or the first recorded
   time any ``|delta_i - delta_coi|`` exceeds ``loss_of_sync_deg``.
-- Frequency: the COI frequency channel ``system/coi_freq_hz`` (the engine weights it by
-  ``H * S_base`` of every unit throughout); after a generator trip it is recomputed from the
-  ``gen/<id>/speed_pu`` channels of the units still in service,
-  ``f_coi = f_0 sum(w_i omega_i) / sum(w_i)``, ``f_0`` = the channel at t = 0 over the weighted
-  mean speed there.  Minimum (nadir) and maximum
+- Frequency: the COI frequency of each AC island, from the ``gen/<id>/speed_pu`` channels of
+  its units in service, ``f_coi = f_0 sum(w_i omega_i) / sum(w_i)`` with ``f_0`` = the
+  ``system/coi_freq_hz`` channel at t = 0 over the weighted mean speed there; a tripped unit
+  leaves its island's COI, and a unit separated by an event (alone in an island, running
+  away) is left out.  Islands joined only by DC links have their own frequencies (after a
+  CASA-1000 bipole block one side rises while the other falls): the nadir is the lowest of
+  any island, the zenith the highest, RoCoF the largest in magnitude.  Without speed channels
+  the ``system/coi_freq_hz`` channel itself is used.  Minimum (nadir) and maximum
   (zenith) and their times; RoCoF is the largest-magnitude change over a sliding window of
   ``rocof_window_s`` (``(f(t + W) - f(t)) / W``, the averaging-window definition of ENTSO-E's
   RoCoF withstand capability documents), signed, Hz/s.
@@ -91,7 +94,9 @@ def compute_metrics(res, opts: MetricOptions = MetricOptions(), coi_weights: dic
     t_clear = clearing_time(events)
     trips = _trip_times(events)
     out.update(_angles(res, t, opts, coi_weights or {}, trips, res.meta.get("sync_islands")))
-    out.update(_frequency(res, t, opts, coi_weights or {}, trips))
+    separated = {int(x["gen"]): float(x["t_s"]) for x in res.meta.get("separated_generators", [])}
+    out.update(_frequency(res, t, opts, coi_weights or {}, trips, res.meta.get("sync_islands"),
+                          separated.items()))
     out.update(_voltage(res, t, t_clear))
     out.update(_hvdc(res, t, t_clear, opts))
     return {k: _plain(v) for k, v in out.items()}
@@ -193,21 +198,35 @@ def _angles(res, t, opts, weights, trips, islands=None) -> dict:
     return out
 
 
-def _frequency(res, t, opts, weights, trips) -> dict:
+def _frequency(res, t, opts, weights, trips, islands=None, separated=()) -> dict:
     if COI_FREQ not in res.names:
         return {}
-    f = res.data[:, res.names.index(COI_FREQ)].astype(float)
-    units = _units(res, t, "speed_pu", weights, trips) if trips else None
-    if units is not None and not units[1].all():  # a unit left: the COI of those in service
+    f_sys = res.data[:, res.names.index(COI_FREQ)].astype(float)
+    series = [(t, f_sys)]
+    units = _units(res, t, "speed_pu", weights, {**trips, **dict(separated)})
+    if units is not None:
         speed, alive, w = units
-        coi = _coi(speed, alive, w)
-        keep = np.isfinite(coi)  # (samples with no unit in service have no frequency)
-        if not keep.any():
+        isl = _island_of(t, _channels(res, "gen/*/speed_pu")[1], islands)
+        f0 = f_sys[0] / _coi(speed[:1], alive[:1], w)[0]
+        series = []
+        for g in np.unique(isl):
+            coi = _coi(speed, alive & (isl == g), w)
+            keep = np.isfinite(coi)   # (samples with no unit in service have no frequency)
+            if keep.any():
+                series.append((t[keep], f0 * coi[keep]))
+        if not series:
             return {}
-        f, t = f[0] / coi[0] * coi[keep], t[keep]
-    kn, kx = int(np.argmin(f)), int(np.argmax(f))
-    out = {"freq_nadir_hz": f[kn], "t_freq_nadir_s": t[kn], "freq_zenith_hz": f[kx], "t_freq_zenith_s": t[kx]}
-    out["rocof_max_hz_s"] = rocof(t, f, opts.rocof_window_s)
+    out = {}
+    for ti, fi in series:
+        kn, kx = int(np.argmin(fi)), int(np.argmax(fi))
+        if not out or fi[kn] < out["freq_nadir_hz"]:
+            out["freq_nadir_hz"], out["t_freq_nadir_s"] = fi[kn], ti[kn]
+        if "freq_zenith_hz" not in out or fi[kx] > out["freq_zenith_hz"]:
+            out["freq_zenith_hz"], out["t_freq_zenith_s"] = fi[kx], ti[kx]
+        r = rocof(ti, fi, opts.rocof_window_s)
+        if r is not None and (out.get("rocof_max_hz_s") is None or abs(r) > abs(out["rocof_max_hz_s"])):
+            out["rocof_max_hz_s"] = r
+    out.setdefault("rocof_max_hz_s", None)
     return out
 
 
