@@ -242,3 +242,27 @@ MASK[2, [C_VRG, C_XLL, C_VM, C_VS, C_EF, C_XF, C_VR, C_VI]] = True
 MASK[3, [C_VRG, C_EF, C_VR, C_VI]] = True
 MASK[4, [C_EF, C_XF]] = True
 MASK[5, [C_EF, C_EFD]] = True
+
+
+# ------------------------------------------------------------------ the four variants
+def register_table(name: str, description: str):
+    """The case table of one variant: the shared CON columns and data checks."""
+    from casa_dyn.case.schema import Table, register
+
+    return register(Table(name, f"{description}; one row per generator.", columns(), family="exciter",
+                          since_version=2, checks=(checks,)))
+
+
+def variant_spec(name: str, eval_fn, update_fn, et_limits: bool, floor: bool):
+    """The ``ModelSpec`` of one variant.  ``eval_fn`` and ``update_fn`` are the variant
+    module's own compiled kernels (Numba caches a kernel per module-level function, so each
+    variant keeps its two three-line kernels that call ``dc_eval`` / ``dc_update`` with its
+    flags)."""
+    from functools import partial
+
+    from casa_dyn.models.base import ModelSpec
+
+    return ModelSpec(name=name, family="exciter", params=PARAMS, extra=EXTRA, states=STATES, algebs=(),
+                     outputs=("efd",), inputs=INPUTS, injects=False, eval=eval_fn,
+                     init=partial(dc_init, et_limits=et_limits, floor=floor), n_disc=N_DISC,
+                     update_discrete=update_fn, jac_mask=MASK, diff_mask=dc_diff_mask)

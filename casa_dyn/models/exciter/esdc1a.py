@@ -9,22 +9,11 @@ other three: regulator limits VRMIN, VRMAX (not scaled by Et); efd >= 0 (non-win
 from __future__ import annotations
 
 from casa_dyn._jit import njit
-from casa_dyn.case.schema import Table, register
-from casa_dyn.models.base import ModelSpec
 from casa_dyn.models.exciter import _dc
 
-TABLE = register(Table(
-    "esdc1a", "IEEE Type DC1A excitation system, 1992/2005 (PSS/E ESDC1A); one row per generator.",
-    _dc.columns(),
-    family="exciter",
-    since_version=2,
-    checks=(_dc.checks,),
-))
-
-PARAMS = _dc.PARAMS
-EXTRA = _dc.EXTRA
-ET_LIMITS = False   # regulator limits proportional to Et
-FLOOR = True       # efd >= 0, non-windup
+TABLE = _dc.register_table("esdc1a", "IEEE Type DC1A excitation system, 1992/2005 (PSS/E ESDC1A)")
+ET_LIMITS = False   # regulator limits proportional to the terminal voltage Et
+FLOOR = True       # efd >= 0 (non-windup)
 
 
 @njit
@@ -37,15 +26,4 @@ def _update_discrete(z, p, col, ds):
     return _dc.dc_update(z, p, col, ds, ET_LIMITS, FLOOR)
 
 
-def _init(p, ctx):
-    return _dc.dc_init(p, ctx, ET_LIMITS, FLOOR)
-
-
-_MASK = _dc.MASK
-
-SPEC = ModelSpec(
-    name="esdc1a", family="exciter", params=PARAMS, extra=EXTRA,
-    states=_dc.STATES, algebs=(), outputs=("efd",), inputs=_dc.INPUTS,
-    injects=False, eval=_eval, init=_init, n_disc=_dc.N_DISC, update_discrete=_update_discrete,
-    jac_mask=_MASK, diff_mask=_dc.dc_diff_mask,
-)
+SPEC = _dc.variant_spec("esdc1a", _eval, _update_discrete, ET_LIMITS, FLOOR)

@@ -11,22 +11,11 @@ efd.
 from __future__ import annotations
 
 from casa_dyn._jit import njit
-from casa_dyn.case.schema import Table, register
-from casa_dyn.models.base import ModelSpec
 from casa_dyn.models.exciter import _dc
 
-TABLE = register(Table(
-    "exdc2", "IEEE Type DC2 excitation system, 1981 (PSS/E EXDC2); one row per generator.",
-    _dc.columns(),
-    family="exciter",
-    since_version=2,
-    checks=(_dc.checks,),
-))
-
-PARAMS = _dc.PARAMS
-EXTRA = _dc.EXTRA
-ET_LIMITS = True   # regulator limits proportional to Et
-FLOOR = False       # efd >= 0, non-windup
+TABLE = _dc.register_table("exdc2", "IEEE Type DC2 excitation system, 1981 (PSS/E EXDC2)")
+ET_LIMITS = True   # regulator limits proportional to the terminal voltage Et
+FLOOR = False       # efd >= 0 (non-windup)
 
 
 @njit
@@ -39,15 +28,4 @@ def _update_discrete(z, p, col, ds):
     return _dc.dc_update(z, p, col, ds, ET_LIMITS, FLOOR)
 
 
-def _init(p, ctx):
-    return _dc.dc_init(p, ctx, ET_LIMITS, FLOOR)
-
-
-_MASK = _dc.MASK
-
-SPEC = ModelSpec(
-    name="exdc2", family="exciter", params=PARAMS, extra=EXTRA,
-    states=_dc.STATES, algebs=(), outputs=("efd",), inputs=_dc.INPUTS,
-    injects=False, eval=_eval, init=_init, n_disc=_dc.N_DISC, update_discrete=_update_discrete,
-    jac_mask=_MASK, diff_mask=_dc.dc_diff_mask,
-)
+SPEC = _dc.variant_spec("exdc2", _eval, _update_discrete, ET_LIMITS, FLOOR)

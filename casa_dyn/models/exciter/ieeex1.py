@@ -10,23 +10,11 @@ from the other three: regulator limits VRMIN, VRMAX (not scaled by Et); no floor
 from __future__ import annotations
 
 from casa_dyn._jit import njit
-from casa_dyn.case.schema import Table, register
-from casa_dyn.models.base import ModelSpec
 from casa_dyn.models.exciter import _dc
 
-TABLE = register(Table(
-    "ieeex1", "IEEE Type 1 excitation system, 1979 / IEEE Type DC1, 1981 (PSS/E IEEEX1); "
-    "one row per generator.",
-    _dc.columns(),
-    family="exciter",
-    since_version=2,
-    checks=(_dc.checks,),
-))
-
-PARAMS = _dc.PARAMS
-EXTRA = _dc.EXTRA
-ET_LIMITS = False   # regulator limits proportional to Et
-FLOOR = False       # efd >= 0, non-windup
+TABLE = _dc.register_table("ieeex1", "IEEE Type 1 excitation system, 1979 / IEEE Type DC1, 1981 (PSS/E IEEEX1)")
+ET_LIMITS = False   # regulator limits proportional to the terminal voltage Et
+FLOOR = False       # efd >= 0 (non-windup)
 
 
 @njit
@@ -39,15 +27,4 @@ def _update_discrete(z, p, col, ds):
     return _dc.dc_update(z, p, col, ds, ET_LIMITS, FLOOR)
 
 
-def _init(p, ctx):
-    return _dc.dc_init(p, ctx, ET_LIMITS, FLOOR)
-
-
-_MASK = _dc.MASK
-
-SPEC = ModelSpec(
-    name="ieeex1", family="exciter", params=PARAMS, extra=EXTRA,
-    states=_dc.STATES, algebs=(), outputs=("efd",), inputs=_dc.INPUTS,
-    injects=False, eval=_eval, init=_init, n_disc=_dc.N_DISC, update_discrete=_update_discrete,
-    jac_mask=_MASK, diff_mask=_dc.dc_diff_mask,
-)
+SPEC = _dc.variant_spec("ieeex1", _eval, _update_discrete, ET_LIMITS, FLOOR)
